@@ -1,0 +1,59 @@
+"""Small serializable layers for the mask and output conventions.
+
+Masks are (B, H, W, 1) with 1 = hole (missing) and 0 = known. Images are
+float32 in [0, 1]. These layers run in float32 even under a mixed precision
+policy, so the model's image outputs are always float32.
+"""
+
+import keras
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class HideHoles(layers.Layer):
+    """Zero the image under the mask and append the mask as a channel.
+
+    (B, H, W, C) image, (B, H, W, 1) mask -> (B, H, W, C + 1). Whatever the
+    image held under the hole cannot reach the network.
+    """
+
+    def call(self, image, mask):
+        mask = ops.cast(mask, image.dtype)
+        return ops.concatenate([image * (1.0 - mask), mask], axis=-1)
+
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class Composite(layers.Layer):
+    """`mask * prediction + (1 - mask) * image`: known pixels come back unchanged.
+
+    All three inputs are (B, H, W, C) / (B, H, W, 1) in [0, 1]; output (B, H, W, C) float32.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+
+    def call(self, prediction, image, mask):
+        prediction = ops.cast(prediction, "float32")
+        image = ops.cast(image, "float32")
+        mask = ops.cast(mask, "float32")
+        return mask * prediction + (1.0 - mask) * image
+
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class AddResidual(layers.Layer):
+    """`clip(image + correction, 0, 1)`: the network predicts a correction (as denoisers do).
+
+    (B, H, W, C) image in [0, 1] and correction -> (B, H, W, C) float32 in [0, 1].
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+
+    def call(self, image, correction):
+        restored = ops.cast(image, "float32") + ops.cast(correction, "float32")
+        return ops.clip(restored, 0.0, 1.0)
+

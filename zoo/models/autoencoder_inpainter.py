@@ -1,0 +1,128 @@
+"""Convolutional autoencoder inpainter: fills masked holes in an image."""
+
+import keras
+from keras import layers
+
+from zoo import layers as blocks
+from zoo.image_layers import Composite, HideHoles
+from zoo.models.restoration import RestorationTraining
+from zoo.registry import register_model
+
+BOTTLENECKS = ("conv", "dense")
+
+
+@register_model("conv_autoencoder_inpainter", family="inpainter", task="inpaint")
+@keras.saving.register_keras_serializable(package="zoo")
+class ConvAutoencoderInpainter(RestorationTraining, keras.Model):
+    """Encoder-decoder that fills the holes of `image` marked by `mask`.
+
+    Inputs (a dict): `image` (B, H, W, C) float32 in [0, 1] and `mask`
+    (B, H, W, 1) with 1 = hole, 0 = known. What the image holds under the hole is
+    zeroed before the network sees it. Output `inpainted` (B, H, W, C) float32 in
+    [0, 1] = mask * prediction + (1 - mask) * image, so known pixels come back unchanged.
+
+    H and W must be divisible by 2**depth. The `dense` bottleneck (a fully
+    connected layer) needs a fixed `image_shape`; the `conv` one accepts any size.
+
+    Args:
+        image_shape: (H, W, C); H and W may be None with the conv bottleneck.
+        filters: filters per encoder level (list), or the first level's width (int,
+            doubled per level, with `depth`).
+        depth: number of 2x down-samplings (defaults to len(filters)).
+        kernel_size: convolution kernel size.
+        pooling: `max`, `avg` or `strided` (stride-2 convolution).
+        upsampling: `transpose` (transposed conv) or `nearest` / `bilinear` + conv.
+        bottleneck: `conv` (convolutional) or `dense` (fully connected, `bottleneck_units`).
+        activation: one of zoo.layers.ACTIVATIONS.
+        normalization: `batch`, `instance` or `none`.
+        dropout: dropout rate after each block, in [0, 1).
+        l1, l2: kernel regularization factors.
+        convs_per_level: convolutions in each block.
+    """
+
+    def __init__(self, image_shape=(None, None, 3), filters=(32, 64, 128), depth=None,
+                 kernel_size=3, pooling="max", upsampling="transpose", bottleneck="conv",
+                 bottleneck_units=256, activation="relu", normalization="batch", dropout=0.0,
+                 l1=0.0, l2=0.0, convs_per_level=2, **kwargs):
+        # === Validation ===
+        image_shape = tuple(image_shape)
+        filters = blocks.level_filters(filters, depth)
+        depth = len(filters)
+        blocks.check_choice("bottleneck", bottleneck, BOTTLENECKS)
+        blocks.check_rate("dropout", dropout)
+        blocks.check_spatial_size(image_shape, 2**depth, "ConvAutoencoderInpainter")
+        if bottleneck == "dense" and None in image_shape[:2]:
+            raise ValueError("The dense bottleneck needs a fixed image_shape (H, W, C); "
+                             f"got {image_shape}. Use bottleneck='conv' for any size.")
+        regularizer = blocks.kernel_regularizer(l1, l2)
+        block = dict(kernel_size=kernel_size, activation_name=activation,
+                     normalization_kind=normalization, dropout=dropout,
+                     regularizer=regularizer, convs=convs_per_level)
+
+        # === Functional model ===
+        image = keras.Input(image_shape, name="image")
+        mask = keras.Input((*image_shape[:2], 1), name="mask")
+        x = HideHoles(name="hide_holes")(image, mask)
+        for level, width in enumerate(filters):
+            x = blocks.conv_block(x, width, name=f"encoder{level}", **block)
+            x = blocks.downsample(x, pooling, filters=width, kernel_size=kernel_size,
+                                  regularizer=regularizer, name=f"encoder{level}")
+        if bottleneck == "dense":
+            grid = (image_shape[0] // 2**depth, image_shape[1] // 2**depth, filters[-1])
+            x = layers.Flatten(name="bottleneck_flatten")(x)
+            x = layers.Dense(bottleneck_units, kernel_regularizer=regularizer,
+                             name="bottleneck_dense")(x)
+            x = blocks.activation(activation, "bottleneck_act")(x)
+            x = layers.Dense(grid[0] * grid[1] * grid[2], kernel_regularizer=regularizer,
+                             name="bottleneck_expand")(x)
+            x = layers.Reshape(grid, name="bottleneck_reshape")(x)
+        else:
+            x = blocks.conv_block(x, 2 * filters[-1], name="bottleneck", **block)
+        for level in reversed(range(depth)):
+            x = blocks.upsample(x, upsampling, filters=filters[level], kernel_size=kernel_size,
+                                regularizer=regularizer, name=f"decoder{level}")
+            x = blocks.conv_block(x, filters[level], name=f"decoder{level}", **block)
+        x = layers.Conv2D(image_shape[-1], 1, name="to_image")(x)
+        prediction = layers.Activation("sigmoid", dtype="float32", name="prediction")(x)
+        inpainted = Composite(name="inpainted")(prediction, image, mask)
+        super().__init__(inputs={"image": image, "mask": mask}, outputs=inpainted, **kwargs)
+
+        # === Config ===
+        self.image_shape = image_shape
+        self.filters = filters
+        self.depth = depth
+        self.kernel_size = kernel_size
+        self.pooling = pooling
+        self.upsampling = upsampling
+        self.bottleneck = bottleneck
+        self.bottleneck_units = bottleneck_units
+        self.activation = activation
+        self.normalization = normalization
+        self.dropout = dropout
+        self.l1 = l1
+        self.l2 = l2
+        self.convs_per_level = convs_per_level
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "image_shape": list(self.image_shape),
+            "filters": list(self.filters),
+            "depth": self.depth,
+            "kernel_size": self.kernel_size,
+            "pooling": self.pooling,
+            "upsampling": self.upsampling,
+            "bottleneck": self.bottleneck,
+            "bottleneck_units": self.bottleneck_units,
+            "activation": self.activation,
+            "normalization": self.normalization,
+            "dropout": self.dropout,
+            "l1": self.l1,
+            "l2": self.l2,
+            "convs_per_level": self.convs_per_level,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

@@ -1,0 +1,54 @@
+"""The standard objective shared by image-to-image models (inpainters, restoration U-Nets).
+
+A model with a `mask` input trains on the hole-weighted reconstruction loss and
+reports PSNR / SSIM on the hole as well as on the whole image. Keras losses and
+metrics only see `(y_true, y_pred)`, so the mask is read from the inputs `x` in
+`compute_loss` / `compute_metrics`, the extension points Keras 3 provides for
+losses that depend on inputs.
+"""
+
+import keras
+from keras import ops
+
+from zoo.losses import ReconstructionLoss
+from zoo.metrics import PSNR, SSIM, MaskedPSNR, MaskedSSIM
+
+DEFAULT_LEARNING_RATE = 1e-3
+
+
+class RestorationTraining:
+    """Mixin for functional models whose output is a restored image in [0, 1]."""
+
+    def _has_mask_input(self):
+        return isinstance(self.input, dict) and "mask" in self.input
+
+    def compile(self, optimizer=None, loss=None, metrics=None, **kwargs):
+        """With no arguments: Adam(1e-3), `ReconstructionLoss` (L1 + SSIM, hole-weighted
+        when the model takes a mask) and PSNR / SSIM (plus hole PSNR / SSIM with a mask).
+        Any argument given replaces that part of the standard setup."""
+        optimizer = optimizer or keras.optimizers.Adam(learning_rate=DEFAULT_LEARNING_RATE)
+        standard_metrics = metrics is None
+        loss = loss or ReconstructionLoss()
+        metrics = [PSNR(), SSIM()] if standard_metrics else metrics
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+        hole_metrics = [MaskedPSNR(), MaskedSSIM()] if standard_metrics else []
+        self.hole_metrics = hole_metrics if self._has_mask_input() else []
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The hole-weighted loss when the model takes a mask and uses `ReconstructionLoss`;
+        otherwise Keras' own. Weight regularization penalties are added either way.
+        `sample_weight` is not supported together with the hole-weighted loss."""
+        if not (isinstance(self.loss, ReconstructionLoss) and self._has_mask_input()):
+            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
+        if sample_weight is not None:
+            raise ValueError("sample_weight is not supported with the hole-weighted loss; "
+                             "compile with another loss to use it.")
+        total = self.loss.with_mask(y, y_pred, x["mask"])
+        for penalty in self.losses:
+            total = total + ops.sum(ops.cast(penalty, "float32"))
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        for metric in getattr(self, "hole_metrics", []):
+            metric.update_state(y, y_pred, sample_weight=x["mask"])
+        return super().compute_metrics(x, y, y_pred, sample_weight)

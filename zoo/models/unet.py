@@ -1,0 +1,154 @@
+"""U-Net: image-to-image repair (denoising, inpainting) and segmentation."""
+
+import keras
+from keras import layers
+
+from zoo import layers as blocks
+from zoo.image_layers import AddResidual, Composite, HideHoles
+from zoo.losses import SegmentationLoss
+from zoo.metrics import MeanDice, MeanIoU
+from zoo.models.restoration import DEFAULT_LEARNING_RATE, RestorationTraining
+from zoo.registry import register_model
+
+HEADS = ("image", "segmentation")
+
+
+@register_model("unet", family="unet", task="restore / segment")
+@keras.saving.register_keras_serializable(package="zoo")
+class UNet(RestorationTraining, keras.Model):
+    """Encoder-decoder with skip connections for image repair or segmentation.
+
+    H and W must be divisible by 2**depth (a fixed size that is not raises at
+    construction; a `None` size is checked by the first convolution that
+    disagrees, so feed multiples of 2**depth).
+
+    Inputs: `image` (B, H, W, C) float32 in [0, 1]; with `mask_input=True` a dict
+    of `image` and `mask` (B, H, W, 1), 1 = hole, for inpainting (the image under
+    the hole is zeroed, and the output composites known pixels back unchanged).
+
+    Outputs by `head`:
+        `image`: `restored` (B, H, W, C) float32 in [0, 1]. With `residual=True` the
+            network predicts a correction added to the input and clipped to [0, 1].
+            Standard loss L1 + SSIM (hole-weighted with a mask), metrics PSNR / SSIM.
+        `segmentation`: `segmentation` (B, H, W, num_classes) softmax probabilities.
+            Targets are integer class ids (B, H, W). Standard loss cross-entropy +
+            Dice, metrics mean IoU / Dice.
+
+    Args:
+        image_shape: (H, W, C); H and W may be None.
+        filters: filters per encoder level (list) or the first level's width (int, with depth).
+        depth: number of 2x down-samplings (defaults to len(filters)).
+        kernel_size, pooling (`max` / `avg` / `strided`), upsampling (`transpose` /
+        `nearest` / `bilinear`), activation, normalization (`batch` / `instance` /
+        `none`), dropout, l1, l2, convs_per_level: see zoo.layers.
+    """
+
+    def __init__(self, image_shape=(None, None, 3), filters=(32, 64, 128), depth=None,
+                 kernel_size=3, pooling="max", upsampling="transpose", activation="relu",
+                 normalization="batch", dropout=0.0, l1=0.0, l2=0.0, convs_per_level=2,
+                 head="image", num_classes=2, residual=False, mask_input=False, **kwargs):
+        # === Validation ===
+        image_shape = tuple(image_shape)
+        filters = blocks.level_filters(filters, depth)
+        depth = len(filters)
+        blocks.check_choice("head", head, HEADS)
+        blocks.check_rate("dropout", dropout)
+        blocks.check_spatial_size(image_shape, 2**depth, "UNet")
+        if head == "segmentation" and (mask_input or residual):
+            raise ValueError("mask_input and residual apply to the image head only.")
+        if head == "segmentation" and num_classes < 2:
+            raise ValueError(f"num_classes must be >= 2 (softmax over classes), got {num_classes}.")
+        regularizer = blocks.kernel_regularizer(l1, l2)
+        block = dict(kernel_size=kernel_size, activation_name=activation,
+                     normalization_kind=normalization, dropout=dropout,
+                     regularizer=regularizer, convs=convs_per_level)
+
+        # === Functional model ===
+        image = keras.Input(image_shape, name="image")
+        mask = keras.Input((*image_shape[:2], 1), name="mask") if mask_input else None
+        x = HideHoles(name="hide_holes")(image, mask) if mask_input else image
+        skips = []
+        for level, width in enumerate(filters):
+            x = blocks.conv_block(x, width, name=f"encoder{level}", **block)
+            skips.append(x)
+            x = blocks.downsample(x, pooling, filters=width, kernel_size=kernel_size,
+                                  regularizer=regularizer, name=f"encoder{level}")
+        x = blocks.conv_block(x, 2 * filters[-1], name="bottleneck", **block)
+        for level in reversed(range(depth)):
+            x = blocks.upsample(x, upsampling, filters=filters[level], kernel_size=kernel_size,
+                                regularizer=regularizer, name=f"decoder{level}")
+            x = layers.Concatenate(name=f"decoder{level}_skip")([x, skips[level]])
+            x = blocks.conv_block(x, filters[level], name=f"decoder{level}", **block)
+
+        if head == "segmentation":
+            x = layers.Conv2D(num_classes, 1, name="to_classes")(x)
+            output = layers.Activation("softmax", dtype="float32", name="segmentation")(x)
+        else:
+            x = layers.Conv2D(image_shape[-1], 1, name="to_image")(x)
+            if residual:
+                output = AddResidual(name="restored" if not mask_input else "residual")(image, x)
+            else:
+                output = layers.Activation("sigmoid", dtype="float32",
+                                           name="restored" if not mask_input else "prediction")(x)
+            if mask_input:
+                output = Composite(name="restored")(output, image, mask)
+        inputs = {"image": image, "mask": mask} if mask_input else image
+        super().__init__(inputs=inputs, outputs=output, **kwargs)
+
+        # === Config ===
+        self.image_shape = image_shape
+        self.filters = filters
+        self.depth = depth
+        self.kernel_size = kernel_size
+        self.pooling = pooling
+        self.upsampling = upsampling
+        self.activation = activation
+        self.normalization = normalization
+        self.dropout = dropout
+        self.l1 = l1
+        self.l2 = l2
+        self.convs_per_level = convs_per_level
+        self.head = head
+        self.num_classes = num_classes
+        self.residual = residual
+        self.mask_input = mask_input
+
+    def compile(self, optimizer=None, loss=None, metrics=None, **kwargs):
+        """With no arguments: the standard setup for the head (see the class docstring)."""
+        if self.head == "image":
+            return super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+        keras.Model.compile(
+            self,
+            optimizer=optimizer or keras.optimizers.Adam(learning_rate=DEFAULT_LEARNING_RATE),
+            loss=loss or SegmentationLoss(self.num_classes),
+            metrics=[MeanIoU(self.num_classes), MeanDice(self.num_classes)]
+            if metrics is None else metrics,
+            **kwargs,
+        )
+        self.hole_metrics = []
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "image_shape": list(self.image_shape),
+            "filters": list(self.filters),
+            "depth": self.depth,
+            "kernel_size": self.kernel_size,
+            "pooling": self.pooling,
+            "upsampling": self.upsampling,
+            "activation": self.activation,
+            "normalization": self.normalization,
+            "dropout": self.dropout,
+            "l1": self.l1,
+            "l2": self.l2,
+            "convs_per_level": self.convs_per_level,
+            "head": self.head,
+            "num_classes": self.num_classes,
+            "residual": self.residual,
+            "mask_input": self.mask_input,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

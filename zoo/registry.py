@@ -1,0 +1,66 @@
+"""Registry of model architectures: `list_models()` and `create_model(name, **config)`."""
+
+import dataclasses
+import inspect
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelEntry:
+    """One registered architecture: its name, family, task and builder (class or function)."""
+
+    name: str
+    family: str
+    task: str
+    builder: type
+
+    @property
+    def summary(self):
+        """First line of the builder's docstring."""
+        return (inspect.getdoc(self.builder) or "").splitlines()[0]
+
+    def config_keys(self):
+        """The constructor arguments `create_model` accepts, with their defaults."""
+        params = inspect.signature(self.builder).parameters.values()
+        return {p.name: p.default for p in params
+                if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+
+
+_REGISTRY = {}
+
+
+def register_model(name, *, family, task):
+    """Class or function decorator that registers an architecture under `name`."""
+
+    def decorate(builder):
+        if name in _REGISTRY:
+            raise ValueError(f"A model named {name!r} is already registered.")
+        _REGISTRY[name] = ModelEntry(name, family, task, builder)
+        return builder
+
+    return decorate
+
+
+def list_models():
+    """Names of the registered architectures, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get_entry(name):
+    """The ModelEntry for `name`; an unknown name raises a ValueError listing the valid ones."""
+    if name not in _REGISTRY:
+        raise ValueError(f"Unknown model {name!r}. Registered models: {', '.join(list_models())}.")
+    return _REGISTRY[name]
+
+
+def create_model(name, **config):
+    """Build the architecture `name` with `config` overriding its defaults.
+
+    Unknown config keys raise a ValueError that lists the valid ones.
+    """
+    entry = get_entry(name)
+    valid = entry.config_keys()
+    unknown = sorted(set(config) - set(valid) - {"name"})
+    if unknown:
+        raise ValueError(f"Unknown config key(s) {unknown} for model {name!r}. "
+                         f"Valid keys: {', '.join(valid)}.")
+    return entry.builder(**config)
