@@ -9,6 +9,7 @@ losses that depend on inputs.
 
 import keras
 from keras import ops
+from keras.saving import deserialize_keras_object
 
 from zoo.losses import ReconstructionLoss
 from zoo.metrics import PSNR, SSIM, MaskedPSNR, MaskedSSIM
@@ -33,6 +34,20 @@ class RestorationTraining:
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
         hole_metrics = [MaskedPSNR(), MaskedSSIM()] if standard_metrics else []
         self.hole_metrics = hole_metrics if self._has_mask_input() else []
+        self._standard_metrics = standard_metrics
+
+    def get_compile_config(self):
+        """Keras' compile config, with `metrics=None` when they were the standard ones
+        so that loading recreates the hole metrics too."""
+        config = super().get_compile_config()
+        if config is not None and getattr(self, "_standard_metrics", False):
+            config["metrics"] = None
+        return config
+
+    def compile_from_config(self, config):
+        """Recompile a loaded model with what it was compiled with (see `compile`)."""
+        self.compile(**deserialize_keras_object(config))
+        self.optimizer.build(self.trainable_variables)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The hole-weighted loss when the model takes a mask and uses `ReconstructionLoss`;

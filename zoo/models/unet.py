@@ -126,6 +126,7 @@ class UNet(RestorationTraining, keras.Model):
             **kwargs,
         )
         self.hole_metrics = []
+        self._standard_metrics = metrics is None
 
     def get_config(self):
         return {

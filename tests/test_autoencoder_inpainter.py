@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+import zoo
+from tests import harness
+
+TINY = dict(image_shape=(None, None, 3), filters=(4, 8), kernel_size=3)
+
+
+def build(**overrides):
+    return zoo.create_model("conv_autoencoder_inpainter", **{**TINY, **overrides})
+
+
+def test_outputs_any_size_and_composite():
+    model = build()
+    assert model.output_names == ["inpainted"]
+    harness.check_outputs(model, (32, 32, 3), (0.0, 1.0))
+    harness.check_outputs(model, (16, 24, 3), (0.0, 1.0), image_size=(16, 24))
+    harness.check_known_pixels_unchanged(model)
+
+
+@pytest.mark.parametrize("variant", [
+    dict(bottleneck="dense", image_shape=(16, 16, 1), bottleneck_units=8),
+    dict(pooling="strided", upsampling="bilinear", normalization="instance", activation="elu"),
+    dict(pooling="avg", activation="leaky_relu", dropout=0.2, l1=1e-4, l2=1e-4),
+])
+def test_knobs_build_and_train(variant):
+    model = build(**variant)
+    harness.check_known_pixels_unchanged(model, image_size=(16, 16))
+    history = harness.check_fit_step(model)
+    assert {"hole_psnr", "hole_ssim", "psnr", "ssim"} <= set(history.history)
+
+
+def test_serialization(tmp_path):
+    model = build()
+    harness.check_config_round_trip(model)
+    harness.check_keras_file_round_trip(model, tmp_path)
+
+
+def test_mixed_precision():
+    harness.check_mixed_precision(lambda: build(image_shape=(16, 16, 3)))
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="divisible by 4"):
+        build(image_shape=(30, 32, 3))
+    with pytest.raises(ValueError, match="fixed image_shape"):
+        build(bottleneck="dense")
+    with pytest.raises(ValueError, match="Unknown pooling 'median'"):
+        build(pooling="median")
+    model = build(image_shape=(16, 16, 3))
+    wrong_channels = {"image": np.zeros((1, 16, 16, 4), "float32"),
+                      "mask": np.zeros((1, 16, 16, 1), "float32")}
+    harness.check_bad_input_shape(model, wrong_channels, "shape")

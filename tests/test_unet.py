@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+import zoo
+from tests import harness
+
+TINY = dict(filters=(4, 8), kernel_size=3)
+
+
+def build(**overrides):
+    return zoo.create_model("unet", **{**TINY, **overrides})
+
+
+@pytest.mark.parametrize("variant", [
+    dict(),
+    dict(residual=True, pooling="strided", upsampling="nearest", normalization="instance"),
+    dict(mask_input=True, activation="gelu", dropout=0.1, l2=1e-4),
+])
+def test_image_head(variant):
+    model = build(**variant)
+    assert model.output_names == ["restored"]
+    harness.check_outputs(model, (32, 32, 3), (0.0, 1.0))
+    if variant.get("mask_input"):
+        harness.check_known_pixels_unchanged(model)
+    history = harness.check_fit_step(model)
+    expected = {"psnr", "ssim"} | ({"hole_psnr", "hole_ssim"} if "mask_input" in variant else set())
+    assert expected <= set(history.history)
+
+
+def test_segmentation_head():
+    model = build(head="segmentation", num_classes=3, image_shape=(16, 16, 1), pooling="avg")
+    harness.check_outputs(model, (16, 16, 3), (0.0, 1.0))
+    x, _ = harness.random_batch(model, 2)
+    np.testing.assert_allclose(harness.predict(model, x).sum(axis=-1), 1.0, atol=1e-5)
+    history = harness.check_fit_step(model)
+    assert {"iou", "dice"} <= set(history.history)
+
+
+def test_serialization(tmp_path):
+    for model in (build(mask_input=True, residual=True), build(head="segmentation")):
+        harness.check_config_round_trip(model)
+        harness.check_keras_file_round_trip(model, tmp_path)
+
+
+def test_mixed_precision():
+    harness.check_mixed_precision(lambda: build(image_shape=(16, 16, 3), mask_input=True))
+    harness.check_mixed_precision(lambda: build(image_shape=(16, 16, 3), head="segmentation"))
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="not divisible by 8"):
+        build(filters=(4, 8, 16), image_shape=(36, 36, 3))
+    with pytest.raises(ValueError, match="Unknown head"):
+        build(head="depth")
+    with pytest.raises(ValueError, match="depth=3 does not match"):
+        build(depth=3)
+    harness.check_bad_input_shape(build(image_shape=(16, 16, 3)),
+                                  np.zeros((1, 16, 16, 1), "float32"), "shape")
