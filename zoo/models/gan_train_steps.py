@@ -84,7 +84,8 @@ def jax_train_step(gan, state, real):
         with keras.StatelessScope(state_mapping=mapping):
             return optimizer.scale_loss(loss)
 
-    d_train, g_train = lookup(discriminator.trainable_variables), lookup(generator.trainable_variables)
+    d_train = lookup(discriminator.trainable_variables)
+    g_train = lookup(generator.trainable_variables)
     fake, g_state = generator.stateless_call(
         g_train, lookup(generator.non_trainable_variables), latent_d, training=True)
     store(generator.non_trainable_variables, g_state)

@@ -1,0 +1,50 @@
+import subprocess
+import sys
+
+import pytest
+
+from zoo.cli import main
+
+
+def test_list_prints_one_line_per_architecture(capsys):
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 4  # header + three families
+    names = [line.split()[0] for line in lines[1:]]
+    assert names == ["conv_autoencoder_inpainter", "dcgan", "unet"]
+
+
+def test_info_describes_inputs_outputs_and_parameters(capsys):
+    assert main(["info", "conv_autoencoder_inpainter"]) == 0
+    out = capsys.readouterr().out
+    assert "pooling = \"max\"" in out
+    assert "input  image" in out and "input  mask" in out and "output inpainted" in out
+    assert "{0, 1}, 1 = hole" in out
+    import zoo
+
+    params = zoo.create_model("conv_autoencoder_inpainter").count_params()
+    assert f"{params:,} parameters" in out
+
+
+def test_info_unknown_name_is_a_one_line_error(capsys):
+    assert main(["info", "resnet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("zoo: error: Unknown model 'resnet'") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", [[], ["list"], ["info"], ["quickstart"]])
+def test_every_command_has_help(command):
+    done = subprocess.run([sys.executable, "-m", "zoo.cli", *command, "--help"],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.startswith("usage: zoo")
+    assert len(done.stdout.splitlines()) > 3
+
+
+def test_quickstart_fits_saves_and_reloads(tmp_path):
+    from zoo.quickstart import run_quickstart
+
+    results = run_quickstart(tmp_path, steps=2, batch_size=2, models=["unet", "dcgan"])
+    assert [r["name"] for r in results] == ["unet", "dcgan"]
+    assert (tmp_path / "unet.keras").stat().st_size > 0
+    assert not list(tmp_path.glob("*.partial.keras"))
+    assert all(r["reload_difference"] <= 1e-5 for r in results)

@@ -1,0 +1,45 @@
+import pytest
+
+import zoo
+from zoo.layers import level_filters
+
+
+def test_three_families_registered():
+    assert zoo.list_models() == ["conv_autoencoder_inpainter", "dcgan", "unet"]
+    families = {zoo.get_entry(name).family for name in zoo.list_models()}
+    assert families == {"inpainter", "gan", "unet"}
+
+
+def test_create_model_applies_config():
+    model = zoo.create_model("unet", filters=8, depth=2, image_shape=(16, 16, 1))
+    assert model.filters == (8, 16) and model.image_shape == (16, 16, 1)
+
+
+def test_unknown_name_lists_valid_ones():
+    with pytest.raises(ValueError, match="Unknown model 'vae'.*conv_autoencoder_inpainter, dcgan"):
+        zoo.create_model("vae")
+
+
+def test_unknown_config_key_lists_valid_ones():
+    with pytest.raises(ValueError, match=r"Unknown config key\(s\) \['filter'\].*filters"):
+        zoo.create_model("unet", filter=8)
+
+
+@pytest.mark.parametrize("filters, depth, expected", [
+    (8, 3, (8, 16, 32)), ((4, 6), None, (4, 6)), ((4, 6), 2, (4, 6)),
+])
+def test_level_filters(filters, depth, expected):
+    assert level_filters(filters, depth) == expected
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(activation="mish"), "Unknown activation 'mish'. Valid values: relu"),
+    (dict(normalization="layer"), "Unknown normalization 'layer'"),
+    (dict(upsampling="pixelshuffle"), "Unknown upsampling"),
+    (dict(dropout=1.0), "dropout must be in"),
+    (dict(l2=-1.0), "must be >= 0"),
+    (dict(filters=8), "depth must be an int"),
+])
+def test_bad_knobs_raise_clear_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        zoo.create_model("conv_autoencoder_inpainter", **kwargs)
