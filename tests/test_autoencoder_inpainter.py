@@ -52,3 +52,11 @@ def test_bad_inputs():
     wrong_channels = {"image": np.zeros((1, 16, 16, 4), "float32"),
                       "mask": np.zeros((1, 16, 16, 1), "float32")}
     harness.check_bad_input_shape(model, wrong_channels, "shape")
+
+
+def test_unfixed_size_not_divisible_is_a_clear_error():
+    model = build()
+    bad = {"image": np.zeros((1, 32, 18, 3), "float32"),
+           "mask": np.zeros((1, 32, 18, 1), "float32")}
+    with pytest.raises(ValueError, match="width 18 is not divisible by 4"):
+        model.predict(bad, verbose=0)

@@ -56,3 +56,9 @@ def test_bad_inputs():
         build(depth=3)
     harness.check_bad_input_shape(build(image_shape=(16, 16, 3)),
                                   np.zeros((1, 16, 16, 1), "float32"), "shape")
+
+
+def test_unfixed_size_not_divisible_is_a_clear_error():
+    model = build()
+    with pytest.raises(ValueError, match="height 30 is not divisible by 4"):
+        model(np.zeros((1, 30, 32, 3), "float32"))

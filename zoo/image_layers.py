@@ -57,3 +57,26 @@ class AddResidual(layers.Layer):
         restored = ops.cast(image, "float32") + ops.cast(correction, "float32")
         return ops.clip(restored, 0.0, 1.0)
 
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SpatialSizeCheck(layers.Layer):
+    """Pass-through that raises a clear error when H or W is not divisible by `factor`.
+
+    Checks the sizes that are known when the graph is built or traced (always on
+    JAX and in eager calls); a size that stays unknown is passed through unchecked.
+    """
+
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, images):
+        for axis, size in zip(("height", "width"), images.shape[1:3], strict=True):
+            if isinstance(size, int) and size % self.factor:
+                raise ValueError(f"Image {axis} {size} is not divisible by {self.factor} "
+                                 f"(2**depth): pad or crop to a multiple of {self.factor}.")
+        return images
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}

@@ -4,7 +4,7 @@ import keras
 from keras import layers
 
 from zoo import layers as blocks
-from zoo.image_layers import Composite, HideHoles
+from zoo.image_layers import Composite, HideHoles, SpatialSizeCheck
 from zoo.models.restoration import RestorationTraining
 from zoo.registry import register_model
 
@@ -61,8 +61,9 @@ class ConvAutoencoderInpainter(RestorationTraining, keras.Model):
 
         # === Functional model ===
         image = keras.Input(image_shape, name="image")
+        checked = SpatialSizeCheck(2**depth, name="size_check")(image)
         mask = keras.Input((*image_shape[:2], 1), name="mask")
-        x = HideHoles(name="hide_holes")(image, mask)
+        x = HideHoles(name="hide_holes")(checked, mask)
         for level, width in enumerate(filters):
             x = blocks.conv_block(x, width, name=f"encoder{level}", **block)
             x = blocks.downsample(x, pooling, filters=width, kernel_size=kernel_size,

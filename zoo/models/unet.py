@@ -4,7 +4,7 @@ import keras
 from keras import layers
 
 from zoo import layers as blocks
-from zoo.image_layers import AddResidual, Composite, HideHoles
+from zoo.image_layers import AddResidual, Composite, HideHoles, SpatialSizeCheck
 from zoo.losses import SegmentationLoss
 from zoo.metrics import MeanDice, MeanIoU
 from zoo.models.restoration import DEFAULT_LEARNING_RATE, RestorationTraining
@@ -65,8 +65,9 @@ class UNet(RestorationTraining, keras.Model):
 
         # === Functional model ===
         image = keras.Input(image_shape, name="image")
+        checked = SpatialSizeCheck(2**depth, name="size_check")(image)
         mask = keras.Input((*image_shape[:2], 1), name="mask") if mask_input else None
-        x = HideHoles(name="hide_holes")(image, mask) if mask_input else image
+        x = HideHoles(name="hide_holes")(checked, mask) if mask_input else checked
         skips = []
         for level, width in enumerate(filters):
             x = blocks.conv_block(x, width, name=f"encoder{level}", **block)
