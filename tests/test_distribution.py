@@ -1,0 +1,29 @@
+"""`fit` builds and trains every family under a tf.distribute strategy (keras#20164)."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from training.synthetic import random_batch
+
+CONFIGS = {
+    "dcgan": dict(image_shape=(16, 16, 1), latent_dim=8, generator_filters=(8, 4),
+                  discriminator_filters=(4, 8)),
+    "unet": dict(filters=(4, 8), image_shape=(16, 16, 3), mask_input=True),
+    "conv_autoencoder_inpainter": dict(filters=(4, 8), image_shape=(16, 16, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_fit_under_mirrored_strategy(name):
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        model = zoo.create_model(name, **CONFIGS[name])
+        model.compile()
+    x, y = random_batch(model, 8)
+    before = [w.copy() for w in model.get_weights()]
+    history = model.fit(x, y, batch_size=4, epochs=1, verbose=0).history
+    assert all(np.isfinite(values).all() for values in history.values())
+    after = model.get_weights()
+    assert sum(not np.array_equal(a, b) for a, b in zip(before, after, strict=True)) > 0
