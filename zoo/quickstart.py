@@ -14,7 +14,7 @@ QUICKSTART_CONFIGS = {
     "conv_autoencoder_inpainter": dict(image_shape=(32, 32, 3), filters=(16, 32)),
     "dcgan": dict(image_shape=(32, 32, 1), latent_dim=32, generator_filters=(64, 32),
                   discriminator_filters=(32, 64)),
-    "unet": dict(image_shape=(32, 32, 3), filters=(16, 32), residual=True),
+    "unet": dict(image_shape=(32, 32, 3), filters=(16, 32), residual=True),  # denoiser
 }
 
 
@@ -38,6 +38,9 @@ def run_quickstart(out_dir, steps=8, batch_size=8, models=None):
         model = create_model(name, **QUICKSTART_CONFIGS.get(name, {}))
         model.compile()
         x, y = random_batch(model, batch_size * steps)
+        if name == "unet":  # a denoising demo: noisy input, clean target
+            noise = np.random.default_rng(2).normal(0.0, 0.1, x.shape).astype("float32")
+            x = np.clip(x + noise, 0.0, 1.0)
         history = model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0).history
         path = out_dir / f"{name}.keras"
         temporary = path.with_suffix(".partial.keras")
