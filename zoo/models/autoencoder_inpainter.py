@@ -6,6 +6,7 @@ from keras import layers
 from zoo import layers as blocks
 from zoo.image_layers import Composite, HideHoles, SpatialSizeCheck
 from zoo.models.restoration import RestorationTraining
+from zoo.models.stored_config import StoredConfig
 from zoo.registry import register_model
 
 BOTTLENECKS = ("conv", "dense")
@@ -13,7 +14,7 @@ BOTTLENECKS = ("conv", "dense")
 
 @register_model("conv_autoencoder_inpainter", family="inpainter", task="inpaint")
 @keras.saving.register_keras_serializable(package="zoo")
-class ConvAutoencoderInpainter(RestorationTraining, keras.Model):
+class ConvAutoencoderInpainter(RestorationTraining, StoredConfig, keras.Model):
     """Encoder-decoder that fills the holes of `image` marked by `mask`.
 
     Inputs (a dict): `image` (B, H, W, C) float32 in [0, 1] and `mask`
@@ -89,41 +90,10 @@ class ConvAutoencoderInpainter(RestorationTraining, keras.Model):
         super().__init__(inputs={"image": image, "mask": mask}, outputs=inpainted, **kwargs)
 
         # === Config ===
-        self.image_shape = image_shape
-        self.filters = filters
-        self.depth = depth
-        self.kernel_size = kernel_size
-        self.pooling = pooling
-        self.upsampling = upsampling
-        self.bottleneck = bottleneck
-        self.bottleneck_units = bottleneck_units
-        self.activation = activation
-        self.normalization = normalization
-        self.dropout = dropout
-        self.l1 = l1
-        self.l2 = l2
-        self.convs_per_level = convs_per_level
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "image_shape": list(self.image_shape),
-            "filters": list(self.filters),
-            "depth": self.depth,
-            "kernel_size": self.kernel_size,
-            "pooling": self.pooling,
-            "upsampling": self.upsampling,
-            "bottleneck": self.bottleneck,
-            "bottleneck_units": self.bottleneck_units,
-            "activation": self.activation,
-            "normalization": self.normalization,
-            "dropout": self.dropout,
-            "l1": self.l1,
-            "l2": self.l2,
-            "convs_per_level": self.convs_per_level,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        self._store_config(
+            image_shape=image_shape, filters=filters, depth=depth, kernel_size=kernel_size,
+            pooling=pooling, upsampling=upsampling, bottleneck=bottleneck,
+            bottleneck_units=bottleneck_units, activation=activation,
+            normalization=normalization, dropout=dropout, l1=l1, l2=l2,
+            convs_per_level=convs_per_level,
+        )

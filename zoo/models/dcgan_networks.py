@@ -4,6 +4,7 @@ import keras
 from keras import layers
 
 from zoo import layers as blocks
+from zoo.models.stored_config import StoredConfig
 
 
 def _fixed_shape(image_shape, depth, model_name):
@@ -15,7 +16,7 @@ def _fixed_shape(image_shape, depth, model_name):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class DCGANGenerator(keras.Model):
+class DCGANGenerator(StoredConfig, keras.Model):
     """Maps a latent vector to an image: dense projection, then a stack of 2x up-samplings.
 
     Input `latent` (B, latent_dim) float32, drawn from N(0, 1). Output `image`
@@ -73,35 +74,15 @@ class DCGANGenerator(keras.Model):
         super().__init__(inputs=latent, outputs=image, **kwargs)
 
         # === Config ===
-        self.image_shape = image_shape
-        self.latent_dim = latent_dim
-        self.filters = filters
-        self.depth = depth
-        self.kernel_size = kernel_size
-        self.upsampling = upsampling
-        self.activation = activation
-        self.normalization = normalization
-        self.dropout = dropout
-        self.l1 = l1
-        self.l2 = l2
-
-    def get_config(self):
-        return {
-            "name": self.name, "trainable": self.trainable,
-            "image_shape": list(self.image_shape), "latent_dim": self.latent_dim,
-            "filters": list(self.filters), "depth": self.depth,
-            "kernel_size": self.kernel_size, "upsampling": self.upsampling,
-            "activation": self.activation, "normalization": self.normalization,
-            "dropout": self.dropout, "l1": self.l1, "l2": self.l2,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        self._store_config(
+            image_shape=image_shape, latent_dim=latent_dim, filters=filters, depth=depth,
+            kernel_size=kernel_size, upsampling=upsampling, activation=activation,
+            normalization=normalization, dropout=dropout, l1=l1, l2=l2,
+        )
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class DCGANDiscriminator(keras.Model):
+class DCGANDiscriminator(StoredConfig, keras.Model):
     """Scores images as real or generated: strided convolutions, LeakyReLU, one logit.
 
     Input `image` (B, H, W, C) float32 in [0, 1]. Output `logit` (B, 1) float32,
@@ -162,28 +143,8 @@ class DCGANDiscriminator(keras.Model):
         super().__init__(inputs=image, outputs=logit, **kwargs)
 
         # === Config ===
-        self.image_shape = image_shape
-        self.filters = filters
-        self.depth = depth
-        self.kernel_size = kernel_size
-        self.pooling = pooling
-        self.activation = activation
-        self.normalization = normalization
-        self.spectral_norm = spectral_norm
-        self.dropout = dropout
-        self.l1 = l1
-        self.l2 = l2
-
-    def get_config(self):
-        return {
-            "name": self.name, "trainable": self.trainable,
-            "image_shape": list(self.image_shape), "filters": list(self.filters),
-            "depth": self.depth, "kernel_size": self.kernel_size, "pooling": self.pooling,
-            "activation": self.activation, "normalization": self.normalization,
-            "spectral_norm": self.spectral_norm, "dropout": self.dropout,
-            "l1": self.l1, "l2": self.l2,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+        self._store_config(
+            image_shape=image_shape, filters=filters, depth=depth, kernel_size=kernel_size,
+            pooling=pooling, activation=activation, normalization=normalization,
+            spectral_norm=spectral_norm, dropout=dropout, l1=l1, l2=l2,
+        )

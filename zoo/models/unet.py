@@ -8,6 +8,7 @@ from zoo.image_layers import AddResidual, Composite, HideHoles, SpatialSizeCheck
 from zoo.losses import SegmentationLoss
 from zoo.metrics import MeanDice, MeanIoU
 from zoo.models.restoration import DEFAULT_LEARNING_RATE, RestorationTraining
+from zoo.models.stored_config import StoredConfig
 from zoo.registry import register_model
 
 HEADS = ("image", "segmentation")
@@ -15,7 +16,7 @@ HEADS = ("image", "segmentation")
 
 @register_model("unet", family="unet", task="restore / segment")
 @keras.saving.register_keras_serializable(package="zoo")
-class UNet(RestorationTraining, keras.Model):
+class UNet(RestorationTraining, StoredConfig, keras.Model):
     """Encoder-decoder with skip connections for image repair or segmentation.
 
     H and W must be divisible by 2**depth (a fixed size that is not raises at
@@ -97,22 +98,13 @@ class UNet(RestorationTraining, keras.Model):
         super().__init__(inputs=inputs, outputs=output, **kwargs)
 
         # === Config ===
-        self.image_shape = image_shape
-        self.filters = filters
-        self.depth = depth
-        self.kernel_size = kernel_size
-        self.pooling = pooling
-        self.upsampling = upsampling
-        self.activation = activation
-        self.normalization = normalization
-        self.dropout = dropout
-        self.l1 = l1
-        self.l2 = l2
-        self.convs_per_level = convs_per_level
-        self.head = head
-        self.num_classes = num_classes
-        self.residual = residual
-        self.mask_input = mask_input
+        self._store_config(
+            image_shape=image_shape, filters=filters, depth=depth, kernel_size=kernel_size,
+            pooling=pooling, upsampling=upsampling, activation=activation,
+            normalization=normalization, dropout=dropout, l1=l1, l2=l2,
+            convs_per_level=convs_per_level, head=head, num_classes=num_classes,
+            residual=residual, mask_input=mask_input,
+        )
 
     def compile(self, optimizer=None, loss=None, metrics=None, **kwargs):
         """With no arguments: the standard setup for the head (see the class docstring)."""
@@ -128,29 +120,3 @@ class UNet(RestorationTraining, keras.Model):
         )
         self.hole_metrics = []
         self._standard_metrics = metrics is None
-
-    def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "image_shape": list(self.image_shape),
-            "filters": list(self.filters),
-            "depth": self.depth,
-            "kernel_size": self.kernel_size,
-            "pooling": self.pooling,
-            "upsampling": self.upsampling,
-            "activation": self.activation,
-            "normalization": self.normalization,
-            "dropout": self.dropout,
-            "l1": self.l1,
-            "l2": self.l2,
-            "convs_per_level": self.convs_per_level,
-            "head": self.head,
-            "num_classes": self.num_classes,
-            "residual": self.residual,
-            "mask_input": self.mask_input,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
