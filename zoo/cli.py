@@ -88,16 +88,29 @@ def build_parser():
                    help="folder for the .keras files (default: zoo-quickstart)")
     p.add_argument("--steps", type=int, default=8, help="training steps per model (default: 8)")
     p.set_defaults(func=cmd_quickstart)
+
+    from training.train_cli import add_train_parser
+
+    add_train_parser(sub)
     return parser
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         return args.func(args)
-    except ValueError as error:
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"zoo: error: {error}", file=sys.stderr)
         return 2
+    except RuntimeError as error:
+        from training.callbacks import TrainingDiverged
+
+        if not isinstance(error, TrainingDiverged):
+            raise
+        print(f"zoo: error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

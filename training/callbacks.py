@@ -1,0 +1,139 @@
+"""Callbacks of a training run: sample grids, best checkpoint, a NaN guard that explains.
+
+Keras' own `BackupAndRestore`, `CSVLogger` and `TensorBoard` do the rest (see
+`training.run`).
+"""
+
+import importlib.util
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from training.grids import colorize_labels, image_grid, save_png, tile, to_rgb8
+
+
+def tensorflow_available():
+    """TensorBoard writing needs TensorFlow, which a JAX-only machine may not have."""
+    return importlib.util.find_spec("tensorflow") is not None
+
+
+def render_samples(model, task, x, y, latents=None):
+    """A uint8 grid showing what the model does now.
+
+    inpaint / denoise: one row per example, columns degraded | restored | target;
+    segment: image | predicted classes | true classes; generate: the images the
+    generator makes from the fixed `latents`.
+    """
+    if task == "generate":
+        images = model.generator.predict(latents, verbose=0)
+        return tile(to_rgb8(images))
+    prediction = model.predict(x, verbose=0)
+    if task == "segment":
+        predicted = np.argmax(prediction, axis=-1)
+        return image_grid([to_rgb8(x), colorize_labels(predicted), colorize_labels(y)])
+    if task == "inpaint":
+        # Holes are shown in mid grey so the degraded column shows what is missing.
+        degraded = x["image"] * (1 - x["mask"]) + 0.5 * x["mask"]
+    else:
+        degraded = x
+    return image_grid([to_rgb8(degraded), to_rgb8(prediction), to_rgb8(y)])
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Saves `samples/epoch_NNN.png` every `every` epochs (and to TensorBoard when
+    `tensorboard_dir` is given and TensorFlow is installed).
+
+    `x`, `y`: a fixed validation batch (repair models); `latents`: fixed generator
+    inputs (GAN), so successive grids show the same examples.
+    """
+
+    def __init__(self, task, out_dir, every=1, x=None, y=None, latents=None,
+                 tensorboard_dir=None):
+        super().__init__()
+        self.task, self.out_dir, self.every = task, Path(out_dir), int(every)
+        self.x, self.y, self.latents = x, y, latents
+        self.tensorboard_dir = tensorboard_dir if tensorflow_available() else None
+        self._writer = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.every < 1 or (epoch + 1) % self.every:
+            return
+        grid = render_samples(self.model, self.task, self.x, self.y, self.latents)
+        save_png(grid, self.out_dir / f"epoch_{epoch + 1:03d}.png")
+        if self.tensorboard_dir is not None:
+            self._write_tensorboard(grid, epoch)
+
+    def _write_tensorboard(self, grid, epoch):
+        import tensorflow as tf
+
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(str(self.tensorboard_dir))
+        with self._writer.as_default():
+            tf.summary.image("samples", grid[None], step=epoch + 1)
+        self._writer.flush()
+
+
+class BestModel(keras.callbacks.Callback):
+    """Saves the model to `path` (a `.keras` file) whenever `monitor` improves (lower is
+    better); written to a temporary file and renamed, so a kill never leaves a broken
+    checkpoint."""
+
+    def __init__(self, path, monitor="val_loss"):
+        super().__init__()
+        self.path, self.monitor = Path(path), monitor
+        self.best = math.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or not value < self.best:
+            return
+        self.best = float(value)
+        save_model_atomically(self.model, self.path)
+
+
+def save_model_atomically(model, path):
+    """`model.save(path)` through a temporary `.keras` file in the same folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(suffix=".partial.keras", dir=path.parent)
+    os.close(handle)
+    try:
+        model.save(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+class NaNGuard(keras.callbacks.Callback):
+    """Stops training at the first non-finite loss and records a message saying what
+    to try (`self.message`; the runner raises `TrainingDiverged` with it)."""
+
+    def __init__(self, learning_rate=None, mixed_precision="none"):
+        super().__init__()
+        self.learning_rate, self.mixed_precision = learning_rate, mixed_precision
+        self.message = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = {k: v for k, v in (logs or {}).items()
+               if k.endswith("loss") and not np.isfinite(float(v))}
+        if not bad:
+            return
+        hints = ["lower training.learning_rate"
+                 + (f" (now {self.learning_rate:g})" if self.learning_rate else ""),
+                 "set training.clipnorm (e.g. 1.0)"]
+        if self.mixed_precision != "none":
+            hints.append(f"turn off mixed precision (now {self.mixed_precision})")
+        hints.append("check the data: images must be float32 in [0, 1]")
+        names = ", ".join(f"{k}={float(v)}" for k, v in bad.items())
+        self.message = f"training diverged at batch {batch} ({names}); try: " + "; ".join(hints)
+        self.model.stop_training = True

@@ -1,0 +1,108 @@
+"""Batches for `fit`: deterministic in (seed, split, epoch, index), on any backend.
+
+`BatchMaker.batch(epoch, index)` is the single place batches come from. Two
+wrappers hand them to Keras:
+
+- `EpochBatches`, a `keras.utils.PyDataset`: needs no TensorFlow, so training
+  runs under `KERAS_BACKEND=jax` (and works on TensorFlow too);
+- `to_tf_dataset(batches)`: a `tf.data` pipeline that prefetches while the
+  model trains (TensorFlow backend, and what tf.distribute strategies take).
+
+Both read the epoch from `EpochBatches.epoch`, which the `FollowEpoch` callback
+sets at the start of every epoch, so a run resumed at epoch 5 sees exactly the
+batches an uninterrupted run sees at epoch 5: same seed, same batches.
+"""
+
+import keras
+import numpy as np
+
+from training.tasks import make_example_batch
+
+SPLIT_STREAMS = {"train": 0, "validation": 1}
+
+
+class BatchMaker:
+    """Batches of `batch_size` examples for `task` drawn from `source`.
+
+    Example `i` of epoch `e` depends only on (seed, split, e, i), never on what
+    was drawn before, so any batch can be regenerated on its own.
+    """
+
+    def __init__(self, task, source, batch_size, degradation, seed=0, split="train"):
+        if split not in SPLIT_STREAMS:
+            raise ValueError(f"Unknown split {split!r}; expected train or validation.")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+        self.task, self.source, self.batch_size = task, source, int(batch_size)
+        self.degradation, self.seed, self.split = degradation, int(seed), split
+
+    def batch(self, epoch, index):
+        """`(x, y)` for batch `index` of `epoch`; `y` is None for generation."""
+        rng = np.random.default_rng([self.seed, SPLIT_STREAMS[self.split], epoch, index])
+        samples = [self.source.sample(rng) for _ in range(self.batch_size)]
+        images = np.stack([image for image, _ in samples]).astype(np.float32)
+        labels = None if samples[0][1] is None else np.stack([lab for _, lab in samples])
+        return make_example_batch(self.task, rng, images, self.degradation, labels)
+
+
+class EpochBatches(keras.utils.PyDataset):
+    """`steps` batches per epoch from a `BatchMaker`, as a Keras `PyDataset`.
+
+    `fixed_epoch` pins the epoch (validation data: the same batches every time).
+    `workers` > 1 prepares batches in threads while the model trains.
+    """
+
+    def __init__(self, maker, steps, fixed_epoch=None, workers=1):
+        super().__init__(workers=workers, use_multiprocessing=False)
+        if steps < 1:
+            raise ValueError(f"steps must be >= 1, got {steps}.")
+        self.maker, self.steps, self.fixed_epoch = maker, int(steps), fixed_epoch
+        self.epoch = 0
+
+    def __len__(self):
+        return self.steps
+
+    def batch_at(self, epoch, index):
+        x, y = self.maker.batch(epoch if self.fixed_epoch is None else self.fixed_epoch, index)
+        return x if y is None else (x, y)
+
+    def __getitem__(self, index):
+        if not 0 <= index < self.steps:
+            raise IndexError(f"batch {index} out of range (0..{self.steps - 1})")
+        return self.batch_at(self.epoch, index)
+
+
+def to_tf_dataset(batches):
+    """The batches of an `EpochBatches` as a prefetching `tf.data.Dataset` (TensorFlow).
+
+    Each epoch's iterator reads `batches.epoch` when it starts, so it must be
+    created after `FollowEpoch` ran (Keras creates it at the start of each epoch
+    for a dataset of known length).
+    """
+    import tensorflow as tf
+
+    example = batches.batch_at(0, 0)
+    signature = tf.nest.map_structure(
+        lambda a: tf.TensorSpec((None, *np.shape(a)[1:]), tf.as_dtype(np.asarray(a).dtype)),
+        example)
+
+    def generate():
+        epoch = batches.epoch
+        for index in range(len(batches)):
+            yield batches.batch_at(epoch, index)
+
+    dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+class FollowEpoch(keras.callbacks.Callback):
+    """Tells the datasets which epoch starts (also after `BackupAndRestore` resumes)."""
+
+    def __init__(self, *datasets):
+        super().__init__()
+        self.datasets = [d for d in datasets if d is not None]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for dataset in self.datasets:
+            dataset.epoch = epoch
