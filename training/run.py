@@ -239,7 +239,7 @@ def _train(recipe, run_dir, strategy_name, verbose, writes_files):
     started = time.perf_counter()
     history = model.fit(_keras_data(train_batches, strategy), epochs=recipe.training.epochs,
                         validation_data=_keras_data(validation, strategy),
-                        callbacks=callbacks, verbose=verbose).history
+                        callbacks=callbacks, verbose=verbose, shuffle=False).history
     seconds = time.perf_counter() - started
     if guard.message:
         raise TrainingDiverged(guard.message)
