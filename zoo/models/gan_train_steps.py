@@ -17,13 +17,29 @@ def _sum_of(penalties):
     return sum((ops.sum(ops.cast(p, "float32")) for p in penalties), ops.zeros((), "float32"))
 
 
+def _replica_latents(gan, batch, tf):
+    """N(0, 1) latents (batch, latent_dim), different on every replica.
+
+    The seed generator's state is mirrored under tf.distribute, so drawing from it
+    alone would give every replica the same latents: its seed is offset by the
+    replica's id (0 without a strategy).
+    """
+    replica = tf.distribute.get_replica_context()
+    replica_id = 0 if replica is None else replica.replica_id_in_sync_group
+    seed = tf.cast(gan.seed_generator.next(), "int32") + tf.stack([0, replica_id])
+    return tf.random.stateless_normal((batch, gan.latent_dim), seed=seed)
+
+
 def tensorflow_train_step(gan, real):
     """One discriminator update then one generator update; returns the logs dict."""
     import tensorflow as tf  # noqa: PLC0415 - only on the TensorFlow backend
 
     generator, discriminator = gan.generator, gan.discriminator
+    # Under tf.distribute the optimizers sum the replicas' gradients: divide each
+    # replica's mean loss by their number, as Keras losses do, to get the mean.
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
     batch = ops.shape(real)[0]
-    latent = keras.random.normal((batch, gan.latent_dim), seed=gan.seed_generator)
+    latent = _replica_latents(gan, batch, tf)
     fake = generator(latent, training=True)
     with tf.GradientTape() as tape:
         if gan.r1_gamma > 0:
@@ -39,15 +55,15 @@ def tensorflow_train_step(gan, real):
         fake_logits = discriminator(fake, training=True)
         d_loss = discriminator_loss(real_logits, fake_logits, gan.adversarial_loss)
         d_total = d_loss + penalty + _sum_of(discriminator.losses)
-        scaled = gan.d_optimizer.scale_loss(d_total)
+        scaled = gan.d_optimizer.scale_loss(d_total / replicas)
     grads = tape.gradient(scaled, discriminator.trainable_variables)
     gan.d_optimizer.apply(grads, discriminator.trainable_variables)
 
-    latent = keras.random.normal((batch, gan.latent_dim), seed=gan.seed_generator)
+    latent = _replica_latents(gan, batch, tf)
     with tf.GradientTape() as tape:
         fake_logits = discriminator(generator(latent, training=True), training=True)
         g_loss = generator_loss(fake_logits, gan.adversarial_loss)
-        scaled = gan.g_optimizer.scale_loss(g_loss + _sum_of(generator.losses))
+        scaled = gan.g_optimizer.scale_loss((g_loss + _sum_of(generator.losses)) / replicas)
     grads = tape.gradient(scaled, generator.trainable_variables)
     gan.g_optimizer.apply(grads, generator.trainable_variables)
     return gan.update_loss_trackers(d_loss, g_loss)

@@ -17,6 +17,21 @@ from zoo.metrics import PSNR, SSIM, MaskedPSNR, MaskedSSIM
 DEFAULT_LEARNING_RATE = 1e-3
 
 
+def replica_share(loss):
+    """`loss` divided by the number of replicas under a tf.distribute strategy.
+
+    The optimizer sums the replicas' gradients, so Keras divides its own losses by
+    the replica count (and multiplies the logged value back); a loss computed
+    outside Keras' path must do the same or it takes N-times steps.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return loss
+    import tensorflow as tf  # noqa: PLC0415 - only on the TensorFlow backend
+
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss / replicas if replicas > 1 else loss
+
+
 class RestorationTraining:
     """Mixin for functional models whose output is a restored image in [0, 1]."""
 
@@ -61,7 +76,7 @@ class RestorationTraining:
         total = self.loss.with_mask(y, y_pred, x["mask"])
         for penalty in self.losses:
             total = total + ops.sum(ops.cast(penalty, "float32"))
-        return total
+        return replica_share(total)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         for metric in getattr(self, "hole_metrics", []):
