@@ -91,3 +91,12 @@ def test_nan_guard_names_the_loss_and_what_to_try():
     assert guard.model.stop_training
     assert "batch 7" in guard.message and "loss=nan" in guard.message
     assert "mixed precision" in guard.message and "0.1" in guard.message
+
+
+def test_runs_under_a_mirrored_strategy(tmp_path):
+    result = train(tiny_recipe("inpaint", epochs=1, steps=2), tmp_path / "run",
+                   strategy="mirrored", verbose=0)
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["strategy"] == "mirrored"
+    assert np.isfinite(result.metrics["validation"]["loss"])
+    assert int(result.model.optimizer.iterations.numpy()) == 2
