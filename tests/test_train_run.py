@@ -100,3 +100,18 @@ def test_runs_under_a_mirrored_strategy(tmp_path):
     assert config["strategy"] == "mirrored"
     assert np.isfinite(result.metrics["validation"]["loss"])
     assert int(result.model.optimizer.iterations.numpy()) == 2
+
+
+def test_tensorboard_gets_scalars_and_sample_images(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    recipe = tiny_recipe("denoise", epochs=2, steps=1).replace("callbacks", tensorboard=True)
+    train(recipe, tmp_path / "run", verbose=0)
+    logs = tmp_path / "run" / "logs" / "tensorboard"
+    # TF2 summaries are stored as tensors (images: [width, height, PNG bytes]).
+    samples = EventAccumulator(str(logs / "samples"), size_guidance={"tensors": 0}).Reload()
+    events = samples.Tensors("samples")
+    assert [event.step for event in events] == [1, 2]
+    assert events[-1].tensor_proto.string_val[2].startswith(b"\x89PNG")
+    scalars = EventAccumulator(str(logs / "train"), size_guidance={"tensors": 0}).Reload()
+    assert {"epoch_loss", "epoch_psnr"} <= set(scalars.Tags()["tensors"])

@@ -16,9 +16,11 @@ import numpy as np
 from training.grids import colorize_labels, image_grid, save_png, tile, to_rgb8
 
 
-def tensorflow_available():
-    """TensorBoard writing needs TensorFlow, which a JAX-only machine may not have."""
-    return importlib.util.find_spec("tensorflow") is not None
+def tensorboard_available():
+    """TensorBoard logs need TensorFlow and the tensorboard package; a JAX-only
+    machine may have neither."""
+    return all(importlib.util.find_spec(name) is not None
+               for name in ("tensorflow", "tensorboard"))
 
 
 def render_samples(model, task, x, y, latents=None):
@@ -45,7 +47,7 @@ def render_samples(model, task, x, y, latents=None):
 
 class SampleGrid(keras.callbacks.Callback):
     """Saves `samples/epoch_NNN.png` every `every` epochs (and to TensorBoard when
-    `tensorboard_dir` is given and TensorFlow is installed).
+    `tensorboard_dir` is given and TensorBoard is installed).
 
     `x`, `y`: a fixed validation batch (repair models); `latents`: fixed generator
     inputs (GAN), so successive grids show the same examples.
@@ -56,7 +58,7 @@ class SampleGrid(keras.callbacks.Callback):
         super().__init__()
         self.task, self.out_dir, self.every = task, Path(out_dir), int(every)
         self.x, self.y, self.latents = x, y, latents
-        self.tensorboard_dir = tensorboard_dir if tensorflow_available() else None
+        self.tensorboard_dir = tensorboard_dir if tensorboard_available() else None
         self._writer = None
 
     def on_epoch_end(self, epoch, logs=None):

@@ -30,7 +30,7 @@ from training.callbacks import (
     SampleGrid,
     TrainingDiverged,
     save_model_atomically,
-    tensorflow_available,
+    tensorboard_available,
 )
 from training.optimizers import build_optimizer
 from training.pipeline import BatchMaker, EpochBatches, FollowEpoch, to_tf_dataset
@@ -158,7 +158,7 @@ def _callbacks(recipe, task, run_dir, train, validation, model):
                  keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
                  keras.callbacks.CSVLogger(str(run_dir / "logs" / "history.csv"), append=True)]
     tensorboard_dir = None
-    if cb.tensorboard and tensorflow_available():
+    if cb.tensorboard and tensorboard_available():
         tensorboard_dir = run_dir / "logs" / "tensorboard"
         callbacks.append(keras.callbacks.TensorBoard(str(tensorboard_dir), write_graph=False))
     if cb.samples_every > 0:
