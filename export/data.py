@@ -1,0 +1,51 @@
+"""Inputs for calibration (int8) and verification, drawn from a model's own data.
+
+A model trained by a recipe uses that recipe's dataset and degradation; a bare
+architecture uses the built-in data of its task: natural photos with holes
+(inpaint) or Gaussian noise (denoise), shapes scenes (segment), N(0, 1) latents
+(generate). Calibration draws from the training split, verification from the
+validation split.
+"""
+
+import numpy as np
+
+from export.signatures import input_shapes
+from training.pipeline import BatchMaker
+from training.sources import open_source
+from training.tasks import Degradation, task_of
+
+TASK_DATASETS = {"inpaint": "natural", "denoise": "natural", "segment": "shapes"}
+
+
+def example_batch(model, input_size, count, split="validation", seed=0, recipe=None):
+    """`(inputs, target, task)`: inputs {name: float32 (count, ...)} for the exported
+    signature, and the clean image / labels the task is scored against (None for
+    generation)."""
+    task = task_of(model)
+    shapes = input_shapes(model, input_size)
+    if task == "generate":
+        (name, shape), = shapes.items()
+        rng = np.random.default_rng([seed, 0 if split == "train" else 1])
+        return {name: rng.standard_normal((count, *shape[1:])).astype(np.float32)}, None, task
+    height, width, channels = shapes["image"][1:]
+    if height is None:
+        raise ValueError("a spatial size is needed to draw example images (input_size).")
+    dataset = recipe.data.dataset if recipe else TASK_DATASETS[task]
+    degradation = (Degradation(**recipe.degradation.__dict__) if recipe else Degradation())
+    source = open_source(dataset, split, (height, width), channels, augment=False,
+                         path=recipe.data.path if recipe else None)
+    x, y = BatchMaker(task, source, count, degradation, seed=seed, split=split).batch(0, 0)
+    inputs = x if isinstance(x, dict) else {"image": x}
+    return {k: np.asarray(v, np.float32) for k, v in inputs.items()}, y, task
+
+
+def representative_dataset(model, input_size, count=64, seed=0, recipe=None):
+    """A callable for `TFLiteConverter.representative_dataset`: `count` single
+    examples from the training split, as {input name: array with batch 1}."""
+    inputs, _, _ = example_batch(model, input_size, count, "train", seed, recipe)
+
+    def examples():
+        for i in range(count):
+            yield {name: value[i:i + 1] for name, value in inputs.items()}
+
+    return examples

@@ -1,0 +1,157 @@
+"""`to_tflite` and `export_saved_model`: convert, verify against Keras, write atomically.
+
+Each export writes the artifact, a sidecar `<file>.json` (what a mobile developer
+needs to wire the model up) and a verification report `<file>.verification.json`.
+Verification runs on the staged file before it is renamed into place: an export
+outside tolerance leaves nothing behind unless `allow_degraded`.
+"""
+
+import datetime
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from export import tflite
+from export.data import example_batch
+from export.files import sha256_of, staged_path, write_json_atomically
+from export.runtime import TFLiteModel, run_saved_model
+from export.saved_model import write_saved_model
+from export.signatures import (
+    DEFAULT_SPATIAL_SIZE,
+    check_spatial_size,
+    describe,
+    input_shapes,
+    output_name,
+    serving_model,
+)
+from export.verify import VerificationFailed, compare, format_report
+
+VERIFY_EXAMPLES = 4
+
+
+def default_input_size(model):
+    """The model's fixed (H, W), or 256 x 256 for models that take any size."""
+    shapes = input_shapes(model)
+    image = shapes.get("image")
+    if image is None:
+        return None  # a generator: no spatial input
+    return tuple(image[1:3]) if image[1] is not None else DEFAULT_SPATIAL_SIZE
+
+
+def _keras_output(model, inputs):
+    network = serving_model(model)
+    x = inputs if isinstance(network.input, dict) else next(iter(inputs.values()))
+    return np.asarray(network.predict(x, verbose=0), np.float32)
+
+
+def _tensor_quantization(details):
+    return {name: {"dtype": np.dtype(d["dtype"]).name,
+                   "scale": float(d["quantization"][0]),
+                   "zero_point": int(d["quantization"][1])}
+            for name, d in details.items() if np.dtype(d["dtype"]) != np.float32}
+
+
+def _sidecar(model, path, export_format, quantize, input_size, source, runtime=None):
+    import zoo
+
+    shapes = input_shapes(model, input_size)
+    out = output_name(model)
+    example = {n: np.zeros((1, *s[1:]), np.float32) for n, s in shapes.items()
+               if None not in s[1:]}
+    out_shape = (None, *(_keras_output(model, example).shape[1:] if len(example) == len(shapes)
+                         else serving_model(model).output.shape[1:]))
+    sidecar = {
+        "source": source,
+        "format": export_format,
+        "quantization": quantize,
+        "inputs": [describe(n, s) for n, s in shapes.items()],
+        "outputs": [describe(out, out_shape)],
+        "mask_convention": "1 = hole (to fill), 0 = known" if "mask" in shapes else None,
+        "sha256": sha256_of(path) if Path(path).is_file() else None,
+        "zoo_version": zoo.__version__,
+        "keras_version": keras.__version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+    if runtime is not None:
+        sidecar["int8_tensors"] = {
+            "inputs": _tensor_quantization(runtime.input_details),
+            "outputs": _tensor_quantization(runtime.output_details)}
+        sidecar["ops"] = tflite.op_names(Path(path).read_bytes())
+    return sidecar
+
+
+def _check_verdict(report, allow_degraded, log):
+    log(format_report(report))
+    if not report["passed"] and not allow_degraded:
+        raise VerificationFailed(
+            f"the exported {report['variant']} model is outside tolerance "
+            f"(PSNR vs Keras {report['psnr_vs_keras_db']:.1f} dB, max abs error "
+            f"{report['max_abs_error']:.3g}); nothing was written. Pass --allow-degraded "
+            "to keep it anyway.", report)
+
+
+def to_tflite(model, path, quantize="none", representative_data=None, input_size=None,
+              int8_io=False, force=False, allow_degraded=False, source=None, recipe=None,
+              log=print):
+    """Export a zoo model to a builtins-only .tflite file at `path`, verified.
+
+    Args:
+        model: a zoo model (a DCGAN exports its generator).
+        quantize: "none", "float16", "dynamic" or "int8".
+        representative_data: int8 calibration data, a callable returning an iterable
+            of {input name: array with batch 1} (see `export.data.representative_dataset`).
+        input_size: (H, W) of the exported input; default: the model's fixed size, or
+            256 x 256. A file with a free size needs `resize_tensor_input` to run.
+        int8_io: int8 input and output tensors (int8 only); the scales are in the sidecar.
+        force: replace an existing file. allow_degraded: keep a file that fails
+            verification. source: what to record as the source in the sidecar.
+        recipe: the `training.recipe.Recipe` the model came from (its data is used for
+            verification).
+    Returns the verification report (a dict).
+    """
+    input_size = input_size or default_input_size(model)
+    if input_size is not None:
+        check_spatial_size(model, input_size)
+    with staged_path(path, force=force) as staging:
+        log(f"converting to TFLite ({quantize})...")
+        data = tflite.convert_model(model, quantize, representative_data, input_size, int8_io)
+        tflite.check_builtins_only(data)
+        staging.write_bytes(data)
+        log("verifying against Keras...")
+        inputs, target, task = example_batch(model, input_size, VERIFY_EXAMPLES, recipe=recipe)
+        runtime = TFLiteModel(staging)
+        report = compare(quantize, _keras_output(model, inputs), runtime.predict(inputs),
+                         task, inputs, target)
+        _check_verdict(report, allow_degraded, log)
+        report["file_bytes"] = staging.stat().st_size
+        sidecar = _sidecar(model, staging, "tflite", quantize, input_size, source, runtime)
+    write_json_atomically(sidecar, _beside(path, ".json"))
+    write_json_atomically(report, _beside(path, ".verification.json"))
+    return report
+
+
+def export_saved_model(model, path, input_size=None, serving_version=None, force=False,
+                       allow_degraded=False, source=None, recipe=None, log=print):
+    """Export a SavedModel folder at `path` (or `path/N` with `serving_version`),
+    verified against Keras; sidecar and report are written beside the folder."""
+    target = Path(path) / str(int(serving_version)) if serving_version is not None else Path(path)
+    check_size = input_size or default_input_size(model)
+    with staged_path(target, force=force, directory=True) as staging:
+        log("writing SavedModel...")
+        write_saved_model(model, staging, input_size)
+        log("verifying against Keras...")
+        inputs, target_values, task = example_batch(model, check_size, VERIFY_EXAMPLES,
+                                                    recipe=recipe)
+        report = compare("savedmodel", _keras_output(model, inputs),
+                         run_saved_model(staging, inputs), task, inputs, target_values)
+        _check_verdict(report, allow_degraded, log)
+        sidecar = _sidecar(model, staging, "savedmodel", "none", input_size, source)
+    write_json_atomically(sidecar, _beside(target, ".json"))
+    write_json_atomically(report, _beside(target, ".verification.json"))
+    return report
+
+
+def _beside(path, suffix):
+    path = Path(path)
+    return path.with_name(path.name + suffix)

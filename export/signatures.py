@@ -1,0 +1,73 @@
+"""What an exported model takes and returns: names, shapes, value ranges.
+
+Signature names follow the zoo's conventions: inputs keep their names (`image`,
+`mask`, `latent`); outputs are renamed to what a mobile developer expects
+(`inpainted` and `restored` become `image`). A DCGAN exports its generator.
+"""
+
+DEFAULT_SPATIAL_SIZE = (256, 256)
+OUTPUT_NAMES = {"inpainted": "image", "restored": "image", "segmentation": "segmentation",
+                "image": "image", "logit": "logit"}
+VALUE_RANGES = {"image": [0.0, 1.0], "mask": [0.0, 1.0], "segmentation": [0.0, 1.0]}
+CONVENTIONS = {
+    "image": "float32 RGB (or grayscale) in [0, 1], NHWC",
+    "mask": "float32 (H, W, 1): 1 = hole (to fill), 0 = known pixel",
+    "latent": "float32 samples of N(0, 1)",
+    "segmentation": "per-pixel class probabilities summing to 1 (argmax = class)",
+    "logit": "real/fake logit, > 0 = real",
+}
+
+
+def serving_model(model):
+    """The functional model that is exported: a DCGAN's generator, else the model."""
+    from zoo.models.dcgan import DCGAN
+
+    return model.generator if isinstance(model, DCGAN) else model
+
+
+def input_shapes(model, input_size=None):
+    """{input name: shape with batch None}; `input_size` (H, W) fixes free spatial sizes.
+
+    Raises ValueError when `input_size` contradicts a fixed size or is not divisible
+    by what the model needs (checked by building the model at that size).
+    """
+    model = serving_model(model)
+    shapes = {}
+    for tensor in model.inputs:
+        shape = list(tensor.shape)
+        if len(shape) == 4 and input_size is not None:
+            for axis, wanted in zip((1, 2), input_size, strict=True):
+                if shape[axis] is not None and shape[axis] != wanted:
+                    raise ValueError(f"--size {list(input_size)} does not match the model's "
+                                     f"fixed input size {shape[1:3]}.")
+                shape[axis] = int(wanted)
+        shapes[tensor.name] = tuple([None, *shape[1:]])
+    return shapes
+
+
+def check_spatial_size(model, input_size):
+    """Run the model once at `input_size` so that a size it cannot take (e.g. not
+    divisible by 2**depth) fails here with the model's own clear error."""
+    import numpy as np
+
+    shapes = input_shapes(model, input_size)
+    sample = {name: np.zeros((1, *shape[1:]), "float32") for name, shape in shapes.items()}
+    model = serving_model(model)
+    model(sample if isinstance(model.input, dict) else next(iter(sample.values())))
+
+
+def output_name(model):
+    """The signature name of the (single) output."""
+    (name,) = serving_model(model).output_names
+    return OUTPUT_NAMES.get(name, name)
+
+
+def describe(name, shape, dtype="float32"):
+    """One sidecar entry for an input or output."""
+    entry = {"name": name, "shape": [d if d is not None else -1 for d in shape],
+             "dtype": str(dtype)}
+    if name in VALUE_RANGES:
+        entry["value_range"] = VALUE_RANGES[name]
+    if name in CONVENTIONS:
+        entry["convention"] = CONVENTIONS[name]
+    return entry

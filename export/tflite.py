@@ -1,0 +1,126 @@
+"""TFLite export with builtin ops only, in four variants.
+
+    none      float32
+    float16   float16 weights (float32 compute on CPU, half on GPU delegates)
+    dynamic   int8 weights, float activations (dynamic-range quantization)
+    int8      int8 weights and activations, calibrated on representative data;
+              float32 input/output unless `int8_io`
+
+Conversion goes through a SavedModel and `TFLiteConverter.from_saved_model` with
+`TFLITE_BUILTINS` (plus `TFLITE_BUILTINS_INT8` for int8): never SELECT_TF_OPS,
+which phone runtimes without the flex delegate cannot run (Keras'
+`export(format="litert")` turns it on). The file is checked for flex and custom
+ops after conversion.
+"""
+
+import re
+import tempfile
+import warnings
+from pathlib import Path
+
+QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
+
+
+class UnsupportedOpError(ValueError):
+    """The model needs an op TFLite has no builtin for."""
+
+
+def _layer_in(location, layer_names):
+    """The Keras layer named in a graph location such as
+    'functional_1/odd_layer_1/erfinv/Erfinv@...' (TF appends _N to scope names)."""
+    for part in location.split("@")[0].split("/"):
+        for name in layer_names:
+            if re.fullmatch(re.escape(name) + r"(_\d+)?", part):
+                return name
+    return None
+
+
+def _unsupported_ops(error, layer_names):
+    """[(op, layer or None)] from a converter error's structured details."""
+    found = []
+    for detail in getattr(error, "errors", []):
+        if not detail.operator.name:
+            continue
+        calls = [call.name for call in detail.location.call]
+        layer = next((n for n in (_layer_in(c, layer_names) for c in calls) if n), None)
+        found.append((detail.operator.name, layer))
+    if not found:  # older converters: only the message
+        found = [(op, None) for op in sorted(set(re.findall(r"\btf\.[A-Z][A-Za-z0-9_]*",
+                                                            str(error))))]
+    return found
+
+
+def convert_saved_model(saved_model_dir, quantize="none", representative_data=None,
+                        int8_io=False, layer_names=()):
+    """The .tflite bytes of a SavedModel's `serving_default` signature.
+
+    `representative_data` (int8 only): a callable returning an iterable of dicts
+    {input name: float32 array of batch 1}. `layer_names` lets an unsupported op's
+    error name the Keras layer that made it.
+    """
+    import tensorflow as tf
+
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(f"Unknown quantization {quantize!r}; expected one of "
+                         f"{', '.join(QUANTIZATIONS)}.")
+    if quantize == "int8" and representative_data is None:
+        raise ValueError("int8 quantization needs representative data to calibrate on "
+                         "(representative_data=...); none was given.")
+    if int8_io and quantize != "int8":
+        raise ValueError("int8_io applies to int8 quantization only.")
+    converter = tf.lite.TFLiteConverter.from_saved_model(
+        str(saved_model_dir), signature_keys=["serving_default"])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize != "none":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if quantize == "int8":
+        converter.representative_dataset = representative_data
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
+                                               tf.lite.OpsSet.TFLITE_BUILTINS]
+        if int8_io:
+            converter.inference_input_type = tf.int8
+            converter.inference_output_type = tf.int8
+    try:
+        with warnings.catch_warnings():
+            # The converter calibrates int8 with TF's own (deprecated) interpreter.
+            warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
+            return converter.convert()
+    except Exception as error:  # the converter raises several error types
+        ops = _unsupported_ops(error, layer_names)
+        if not ops:
+            raise
+        named = "; ".join(f"{op} in layer {layer!r}" if layer else op for op, layer in ops[:5])
+        raise UnsupportedOpError(
+            f"the model needs ops TFLite has no builtin kernel for: {named}. Builtins-only "
+            "export never uses flex (SELECT_TF_OPS) ops; change the layer that makes them "
+            "(e.g. another activation).") from None
+
+
+def op_names(tflite_bytes):
+    """Names of the operators in a .tflite flatbuffer (e.g. CONV_2D, FlexErf)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=tflite_bytes)
+    return sorted({op["op_name"] for op in interpreter._get_ops_details()})
+
+
+def check_builtins_only(tflite_bytes):
+    """Raise UnsupportedOpError when the file holds a flex or custom op."""
+    bad = [name for name in op_names(tflite_bytes)
+           if name.startswith("Flex") or name.upper() in ("CUSTOM", "DELEGATE")]
+    if bad:
+        raise UnsupportedOpError(f"the .tflite file holds non-builtin ops: {', '.join(bad)}.")
+
+
+def convert_model(model, quantize="none", representative_data=None, input_size=None,
+                  int8_io=False):
+    """.tflite bytes of a zoo model (via a temporary SavedModel at `input_size`)."""
+    from export.saved_model import write_saved_model
+    from export.signatures import serving_model
+
+    with tempfile.TemporaryDirectory() as folder:
+        saved = write_saved_model(model, Path(folder) / "saved_model", input_size)
+        layers = [layer.name for layer in serving_model(model).layers]
+        return convert_saved_model(saved, quantize, representative_data, int8_io, layers)

@@ -1,0 +1,94 @@
+"""Does the exported file give the Keras answer? Metrics, tolerances and the report.
+
+Every export runs the exported artifact and the Keras model on the same fixed
+batch and compares: the largest absolute difference and the PSNR of the exported
+output against Keras' (outputs are in [0, 1]), plus the task metric of both
+against the ground truth (PSNR in the hole, PSNR, mean IoU), so a user sees what
+quantization costs on the task itself.
+"""
+
+import numpy as np
+
+# float32 must match Keras to rounding. The quantized variants are judged by the
+# PSNR of their output against Keras': see the README "Export tolerances".
+TOLERANCES = {
+    "savedmodel": {"max_abs": 1e-4},
+    "none": {"max_abs": 1e-4},
+    "float16": {"min_psnr": 50.0},
+    "dynamic": {"min_psnr": 35.0},
+    "int8": {"min_psnr": 30.0},
+}
+PSNR_CAP = 200.0  # identical outputs: reported as 200 dB rather than infinity
+
+
+class VerificationFailed(RuntimeError):
+    """The exported model's output is outside the tolerance for its variant."""
+
+    def __init__(self, message, report):
+        super().__init__(message)
+        self.report = report
+
+
+def psnr(a, b):
+    """PSNR in dB of arrays in [0, 1]."""
+    mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
+    return PSNR_CAP if mse == 0 else min(PSNR_CAP, 10 * np.log10(1.0 / mse))
+
+
+def mean_iou(probabilities, labels):
+    """Mean over present classes of IoU between argmax(probabilities) and labels."""
+    predicted = np.argmax(probabilities, axis=-1)
+    ious = []
+    for c in range(probabilities.shape[-1]):
+        union = np.logical_or(predicted == c, labels == c).sum()
+        if union:
+            ious.append(np.logical_and(predicted == c, labels == c).sum() / union)
+    return float(np.mean(ious))
+
+
+def task_metric(task, output, inputs, target):
+    """(name, value) of the task's metric of `output` against the ground truth."""
+    if task == "inpaint":
+        hole = inputs["mask"][..., 0] > 0.5
+        return "hole_psnr", psnr(output[hole], target[hole])
+    if task == "denoise":
+        return "psnr", psnr(output, target)
+    if task == "segment":
+        return "mean_iou", mean_iou(output, target)
+    return None, None
+
+
+def compare(variant, keras_output, exported_output, task, inputs, target):
+    """The report of one export: differences, task metrics, tolerance and verdict."""
+    keras_output = np.asarray(keras_output, np.float32)
+    exported_output = np.asarray(exported_output, np.float32)
+    report = {
+        "variant": variant,
+        "examples": int(len(keras_output)),
+        "max_abs_error": float(np.max(np.abs(exported_output - keras_output))),
+        "psnr_vs_keras_db": psnr(exported_output, keras_output),
+        "tolerance": TOLERANCES[variant],
+    }
+    name, keras_value = task_metric(task, keras_output, inputs, target)
+    if name:
+        _, exported_value = task_metric(task, exported_output, inputs, target)
+        report["task_metric"] = {"name": name, "keras": keras_value, "exported": exported_value}
+    tolerance = TOLERANCES[variant]
+    report["passed"] = bool(report["max_abs_error"] <= tolerance["max_abs"]
+                            if "max_abs" in tolerance
+                            else report["psnr_vs_keras_db"] >= tolerance["min_psnr"])
+    return report
+
+
+def format_report(report):
+    """A short table of a report, for the terminal."""
+    lines = [f"verification ({report['variant']}, {report['examples']} examples)",
+             f"  max |exported - keras|   {report['max_abs_error']:.3g}",
+             f"  PSNR exported vs keras   {report['psnr_vs_keras_db']:.1f} dB"]
+    metric = report.get("task_metric")
+    if metric:
+        lines.append(f"  {metric['name']:24} keras {metric['keras']:.4f}   "
+                     f"exported {metric['exported']:.4f}")
+    tolerance = ", ".join(f"{k} {v}" for k, v in report["tolerance"].items())
+    lines.append(f"  tolerance {tolerance}: {'PASS' if report['passed'] else 'FAIL'}")
+    return "\n".join(lines)

@@ -1,0 +1,154 @@
+"""Export: every architecture to SavedModel and all four TFLite variants, builtins only,
+verified against Keras; clear errors and nothing half-written on bad input."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from export import (
+    QUANTIZATIONS,
+    UnsupportedOpError,
+    VerificationFailed,
+    export_saved_model,
+    representative_dataset,
+    to_tflite,
+)
+from export import verify as verify_module
+from export.runtime import TFLiteModel
+
+SIZE = (64, 64)
+QUIET = dict(log=lambda message: None)
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {name: zoo.create_model(name) for name in zoo.list_models()}
+
+
+def size_for(name):
+    return None if name == "dcgan" else SIZE
+
+
+@pytest.mark.parametrize("quantize", QUANTIZATIONS)
+@pytest.mark.parametrize("name", sorted(zoo.list_models()))
+def test_default_config_exports_builtins_only_and_matches_keras(models, name, quantize,
+                                                                tmp_path):
+    model = models[name]
+    rep = representative_dataset(model, size_for(name), count=8) if quantize == "int8" else None
+    path = tmp_path / f"{name}.tflite"
+    report = to_tflite(model, path, quantize=quantize, representative_data=rep,
+                       input_size=size_for(name), source=name, **QUIET)
+    assert report["passed"] and path.is_file()
+    sidecar = json.loads((tmp_path / f"{name}.tflite.json").read_text())
+    assert not [op for op in sidecar["ops"] if op.startswith("Flex") or op == "CUSTOM"]
+    expected_inputs = {"dcgan": ["latent"], "unet": ["image"],
+                       "conv_autoencoder_inpainter": ["image", "mask"]}[name]
+    assert [i["name"] for i in sidecar["inputs"]] == expected_inputs
+    assert [o["name"] for o in sidecar["outputs"]] == ["image"]
+    assert sidecar["quantization"] == quantize and sidecar["source"] == name
+    assert len(sidecar["sha256"]) == 64
+    saved = json.loads((tmp_path / f"{name}.tflite.verification.json").read_text())
+    assert saved["psnr_vs_keras_db"] == report["psnr_vs_keras_db"]
+
+
+def test_int8_io_records_scales_and_still_matches(models, tmp_path):
+    model = models["unet"]
+    rep = representative_dataset(model, SIZE, count=8)
+    report = to_tflite(model, tmp_path / "u.tflite", quantize="int8", representative_data=rep,
+                       input_size=SIZE, int8_io=True, **QUIET)
+    sidecar = json.loads((tmp_path / "u.tflite.json").read_text())
+    scale = sidecar["int8_tensors"]["inputs"]["image"]
+    assert scale["dtype"] == "int8" and 0 < scale["scale"] < 0.01
+    assert report["passed"]
+
+
+def test_int8_without_data_is_refused_and_writes_nothing(models, tmp_path):
+    with pytest.raises(ValueError, match="int8 quantization needs representative data"):
+        to_tflite(models["unet"], tmp_path / "u.tflite", quantize="int8", input_size=SIZE,
+                  **QUIET)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_file_needs_force(models, tmp_path):
+    path = tmp_path / "u.tflite"
+    path.write_bytes(b"keep me")
+    with pytest.raises(FileExistsError, match="--force"):
+        to_tflite(models["unet"], path, input_size=SIZE, **QUIET)
+    assert path.read_bytes() == b"keep me"
+    to_tflite(models["unet"], path, input_size=SIZE, force=True, **QUIET)
+    assert path.read_bytes()[4:8] == b"TFL3"
+
+
+def test_failed_verification_leaves_nothing_unless_allowed(models, tmp_path, monkeypatch):
+    monkeypatch.setitem(verify_module.TOLERANCES, "dynamic", {"min_psnr": 1000.0})
+    path = tmp_path / "u.tflite"
+    with pytest.raises(VerificationFailed, match="outside tolerance"):
+        to_tflite(models["unet"], path, quantize="dynamic", input_size=SIZE, **QUIET)
+    assert list(tmp_path.iterdir()) == []
+    report = to_tflite(models["unet"], path, quantize="dynamic", input_size=SIZE,
+                       allow_degraded=True, **QUIET)
+    assert not report["passed"] and path.is_file()
+
+
+def test_size_the_model_cannot_take_is_a_clear_error(models, tmp_path):
+    with pytest.raises(ValueError, match="divisible"):
+        to_tflite(models["unet"], tmp_path / "u.tflite", input_size=(60, 60), **QUIET)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_op_without_builtin_names_the_op_and_layer(tmp_path):
+    @keras.saving.register_keras_serializable(package="test_export")
+    class ErfInverse(keras.layers.Layer):
+        def call(self, x):
+            return keras.ops.erfinv(keras.ops.clip(x, -0.5, 0.5))
+
+    image = keras.Input((16, 16, 3), name="image")
+    model = keras.Model(image, ErfInverse(name="odd_layer")(image))
+    with pytest.raises(UnsupportedOpError, match=r"tf\.Erfinv in layer 'odd_layer'"):
+        to_tflite(model, tmp_path / "odd.tflite", **QUIET)
+    assert list(tmp_path.iterdir()) == []
+
+
+SERVE_SCRIPT = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+data = np.load(sys.argv[2])
+signature = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+outputs = signature(image=tf.constant(data["image"]), mask=tf.constant(data["mask"]))
+np.save(sys.argv[3], outputs["image"].numpy())
+print(json.dumps({"zoo_imported": any(m.split(".")[0] in ("zoo", "training", "export")
+                                      for m in sys.modules)}))
+"""
+
+
+def test_saved_model_serves_without_zoo_in_tf_serving_layout(models, tmp_path):
+    model = models["conv_autoencoder_inpainter"]
+    report = export_saved_model(model, tmp_path / "served", serving_version=3, **QUIET)
+    assert report["passed"] and (tmp_path / "served" / "3" / "saved_model.pb").is_file()
+    rng = np.random.default_rng(0)
+    image = rng.random((2, 48, 80, 3), dtype=np.float32)  # any size divisible by 8
+    mask = (rng.random((2, 48, 80, 1)) > 0.7).astype(np.float32)
+    np.savez(tmp_path / "in.npz", image=image, mask=mask)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", SERVE_SCRIPT, str(tmp_path / "served" / "3"),
+                           str(tmp_path / "in.npz"), str(tmp_path / "out.npy")],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"zoo_imported": False}
+    expected = model.predict({"image": image, "mask": mask}, verbose=0)
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expected, atol=1e-5)
+
+
+def test_tflite_runtime_resizes_a_free_batch(models, tmp_path):
+    to_tflite(models["unet"], tmp_path / "u.tflite", input_size=SIZE, **QUIET)
+    runtime = TFLiteModel(tmp_path / "u.tflite", num_threads=2)
+    images = np.random.default_rng(1).random((3, *SIZE, 3), dtype=np.float32)
+    np.testing.assert_allclose(runtime.predict({"image": images}),
+                               models["unet"].predict(images, verbose=0), atol=1e-4)
