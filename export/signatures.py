@@ -46,11 +46,19 @@ def input_shapes(model, input_size=None):
 
 
 def check_spatial_size(model, input_size):
-    """Run the model once at `input_size` so that a size it cannot take (e.g. not
-    divisible by 2**depth) fails here with the model's own clear error."""
+    """Raise a one-line ValueError when the model cannot take `input_size` (H, W): not
+    divisible by its 2**depth, or (checked by one run) any other reason."""
     import numpy as np
 
+    from zoo.image_layers import SpatialSizeCheck
+
     shapes = input_shapes(model, input_size)
+    factors = [layer.factor for layer in serving_model(model).layers
+               if isinstance(layer, SpatialSizeCheck)]
+    for factor in factors:
+        if any(size % factor for size in input_size):
+            raise ValueError(f"size {list(input_size)} is not divisible by {factor} "
+                             "(2**depth of the model); choose a multiple of it.")
     sample = {name: np.zeros((1, *shape[1:]), "float32") for name, shape in shapes.items()}
     model = serving_model(model)
     model(sample if isinstance(model.input, dict) else next(iter(sample.values())))

@@ -89,9 +89,11 @@ def build_parser():
     p.add_argument("--steps", type=int, default=8, help="training steps per model (default: 8)")
     p.set_defaults(func=cmd_quickstart)
 
+    from export.cli import add_export_parser
     from training.train_cli import add_train_parser
 
     add_train_parser(sub)
+    add_export_parser(sub)
     return parser
 
 
@@ -101,13 +103,14 @@ def main(argv=None):
     args.argv = argv
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, FileExistsError) as error:
+    except (ValueError, OSError) as error:
         print(f"zoo: error: {error}", file=sys.stderr)
         return 2
     except RuntimeError as error:
+        from export.verify import VerificationFailed
         from training.callbacks import TrainingDiverged
 
-        if not isinstance(error, TrainingDiverged):
+        if not isinstance(error, TrainingDiverged | VerificationFailed):
             raise
         print(f"zoo: error: {error}", file=sys.stderr)
         return 1

@@ -1,0 +1,104 @@
+"""`zoo export NAME_OR_PATH --format savedmodel|tflite ... -o OUT`."""
+
+import json
+from pathlib import Path
+
+from export.tflite import QUANTIZATIONS
+
+
+def add_export_parser(subparsers):
+    p = subparsers.add_parser(
+        "export", help="export a model to SavedModel or TFLite, verified against Keras",
+        description="Export a registered architecture (default config) or a .keras file "
+                    "to SavedModel or builtins-only TFLite, run the exported file against "
+                    "Keras on a fixed batch, and write a sidecar JSON and a verification "
+                    "report beside it. Exits 1 when the export is outside tolerance.")
+    p.add_argument("model", metavar="NAME_OR_PATH",
+                   help="architecture name (see `zoo list`) or a .keras file")
+    p.add_argument("--format", choices=("savedmodel", "tflite"), required=True)
+    p.add_argument("--quantize", choices=QUANTIZATIONS, default="none",
+                   help="TFLite variant (default: none = float32)")
+    p.add_argument("--size", type=int, nargs=2, metavar=("H", "W"),
+                   help="input height and width (TFLite default: the model's own or "
+                        "256 256; SavedModel default: any size)")
+    p.add_argument("-o", "--out", required=True, help="output file (.tflite) or folder")
+    p.add_argument("--force", action="store_true", help="replace an existing output")
+    p.add_argument("--allow-degraded", action="store_true",
+                   help="keep an export that fails verification")
+    p.add_argument("--int8-io", action="store_true",
+                   help="int8 input/output tensors (with --quantize int8)")
+    p.add_argument("--serving-version", type=int,
+                   help="SavedModel in OUT/N/, the TensorFlow Serving layout")
+    p.add_argument("--calibration-examples", type=int, default=64,
+                   help="int8 calibration examples (default: 64)")
+    p.set_defaults(func=cmd_export)
+    return p
+
+
+def _run_recipe(path):
+    """The recipe of the run folder a .keras file was saved in, if any."""
+    from training.recipe import parse_recipe
+
+    for folder in (path.parent, path.parent.parent):
+        config = folder / "config.json"
+        if config.is_file():
+            return parse_recipe(json.loads(config.read_text())["recipe"])
+    return None
+
+
+def load_exportable(name_or_path):
+    """(model, source, recipe) for an architecture name or a .keras file."""
+    import keras
+
+    import zoo
+
+    path = Path(name_or_path)
+    if name_or_path in zoo.list_models():
+        return zoo.create_model(name_or_path), name_or_path, None
+    if path.suffix != ".keras" and not path.exists():
+        raise ValueError(f"{name_or_path!r} is neither an architecture "
+                         f"({', '.join(zoo.list_models())}) nor a .keras file.")
+    if not path.is_file():
+        raise FileNotFoundError(f"no such model file: {path}")
+    try:
+        model = keras.saving.load_model(path)
+    except Exception as error:  # Keras raises many types for broken files
+        raise ValueError(f"{path} is not a loadable .keras model "
+                         f"({type(error).__name__}: {str(error)[:200]}).") from None
+    names = {t.name for t in getattr(model, "inputs", None) or []}
+    if not (names & {"image", "latent"} or isinstance(model, zoo.DCGAN)):
+        raise ValueError(f"{path} is not a zoo model: its inputs are {sorted(names)}, "
+                         "expected image (+ mask) or latent.")
+    return model, str(path), _run_recipe(path)
+
+
+def cmd_export(args):
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        from training.train_cli import _rerun_with_backend
+
+        return _rerun_with_backend("tensorflow", args.argv)
+    from export.data import representative_dataset
+    from export.exporters import default_input_size, export_saved_model, to_tflite
+
+    model, source, recipe = load_exportable(args.model)
+    size = tuple(args.size) if args.size else None
+    if args.format == "savedmodel":
+        if args.quantize != "none":
+            raise ValueError("--quantize applies to --format tflite only.")
+        export_saved_model(model, args.out, input_size=size,
+                           serving_version=args.serving_version, force=args.force,
+                           allow_degraded=args.allow_degraded, source=source, recipe=recipe)
+    else:
+        rep = None
+        if args.quantize == "int8":
+            print(f"calibrating int8 on {args.calibration_examples} training examples...")
+            rep = representative_dataset(model, size or default_input_size(model),
+                                         count=args.calibration_examples, recipe=recipe)
+        to_tflite(model, args.out, quantize=args.quantize, representative_data=rep,
+                  input_size=size, int8_io=args.int8_io, force=args.force,
+                  allow_degraded=args.allow_degraded, source=source, recipe=recipe)
+    print(f"wrote {args.out} (+ {Path(args.out).name}.json sidecar, "
+          f"{Path(args.out).name}.verification.json report)")
+    return 0
