@@ -2,11 +2,12 @@
 
 import contextlib
 import hashlib
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+from training.files import write_json
 
 
 def check_target(path, force):
@@ -32,6 +33,7 @@ def staged_path(path, force=False, directory=False):
     target = staging if directory else staging / path.name
     try:
         yield target
+        os.chmod(staging, 0o755)  # mkdtemp makes 0700
         _replace(target, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -50,12 +52,7 @@ def _replace(source, path):
 
 def write_json_atomically(data, path):
     """JSON to `path` through a temporary file and a rename (always replaces)."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(suffix=".partial", dir=path.parent)
-    with os.fdopen(handle, "w") as f:
-        json.dump(data, f, indent=2)
-    os.replace(temporary, path)
-    return path
+    return write_json(data, path)
 
 
 def sha256_of(path):

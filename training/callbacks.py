@@ -6,13 +6,12 @@ Keras' own `BackupAndRestore`, `CSVLogger` and `TensorBoard` do the rest (see
 
 import importlib.util
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from training.files import replaced_on_success
 from training.grids import colorize_labels, image_grid, save_png, tile, to_rgb8
 
 
@@ -99,16 +98,8 @@ class BestModel(keras.callbacks.Callback):
 
 def save_model_atomically(model, path):
     """`model.save(path)` through a temporary `.keras` file in the same folder."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(suffix=".partial.keras", dir=path.parent)
-    os.close(handle)
-    try:
+    with replaced_on_success(path, ".partial.keras") as temporary:
         model.save(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -4,11 +4,10 @@ Grids are uint8 (rows * H + gaps, cols * W + gaps, 3) arrays; inputs are float
 images in [0, 1] (1 or 3 channels) or integer label maps coloured by a palette.
 """
 
-import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
+
+from training.files import replaced_on_success
 
 # Distinct colours for label maps: background black, then saturated hues.
 PALETTE = np.array([[0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200],
@@ -57,14 +56,6 @@ def save_png(array, path):
     reader never sees a half-written PNG."""
     from PIL import Image
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(suffix=".png.partial", dir=path.parent)
-    os.close(handle)
-    try:
+    with replaced_on_success(path, ".png.partial") as temporary:
         Image.fromarray(array).save(temporary, format="PNG")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return path

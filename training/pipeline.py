@@ -73,26 +73,30 @@ class EpochBatches(keras.utils.PyDataset):
 
 
 def to_tf_dataset(batches):
-    """The batches of an `EpochBatches` as a prefetching `tf.data.Dataset` (TensorFlow).
+    """The batches of an `EpochBatches` as a `tf.data.Dataset` (TensorFlow) that makes
+    `batches.workers` batches in parallel and prefetches while the model trains.
 
-    Each epoch's iterator reads `batches.epoch` when it starts, so it must be
-    created after `FollowEpoch` ran (Keras creates it at the start of each epoch
-    for a dataset of known length).
+    Batch `i` is `batches.batch_at(batches.epoch, i)`, a pure function of the epoch and
+    the index, so parallel calls keep the same batches in the same order. The epoch
+    is read when a batch is made; Keras starts each epoch's iterator after
+    `FollowEpoch` has set it.
     """
     import tensorflow as tf
 
-    example = batches.batch_at(0, 0)
-    signature = tf.nest.map_structure(
-        lambda a: tf.TensorSpec((None, *np.shape(a)[1:]), tf.as_dtype(np.asarray(a).dtype)),
-        example)
+    structure = batches.batch_at(0, 0)
+    example = tf.nest.flatten(structure)
 
-    def generate():
-        epoch = batches.epoch
-        for index in range(len(batches)):
-            yield batches.batch_at(epoch, index)
+    def make(index):
+        return tf.nest.flatten(batches.batch_at(batches.epoch, int(index)))
 
-    dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
+    def fetch(index):
+        tensors = tf.numpy_function(make, [index], [tf.as_dtype(a.dtype) for a in example])
+        for tensor, array in zip(tensors, example, strict=True):
+            tensor.set_shape((None, *array.shape[1:]))
+        return tf.nest.pack_sequence_as(structure, tensors)
+
+    dataset = tf.data.Dataset.range(len(batches)).map(
+        fetch, num_parallel_calls=max(1, batches.workers), deterministic=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

@@ -14,9 +14,7 @@ Every file is written through a temporary name and a rename.
 import dataclasses
 import json
 import math
-import os
 import platform
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from training.callbacks import (
     save_model_atomically,
     tensorboard_available,
 )
+from training.files import write_json
 from training.optimizers import build_optimizer
 from training.pipeline import BatchMaker, EpochBatches, FollowEpoch, to_tf_dataset
 from training.recipe import RecipeError
@@ -45,17 +44,6 @@ class RunResult:
     model: keras.Model
     history: dict
     metrics: dict
-
-
-def write_json(data, path):
-    """JSON to `path` via a temporary file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(suffix=".json.partial", dir=path.parent)
-    with os.fdopen(handle, "w") as f:
-        json.dump(data, f, indent=2, default=float)
-    os.replace(temporary, path)
-    return path
 
 
 def apply_overrides(recipe, steps=None, epochs=None, mixed_precision=None, jit_compile=None):
