@@ -49,7 +49,6 @@ import gc
 import importlib.metadata
 import json
 import os
-import platform
 import resource
 import shlex
 import statistics
@@ -70,6 +69,7 @@ if os.environ.setdefault("KERAS_BACKEND", "tensorflow") != "tensorflow":
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from bench_common import load_average, machine_info, write_json  # noqa: E402
 
 import export  # noqa: E402
 import zoo  # noqa: E402
@@ -358,51 +358,15 @@ def goals_text(checks):
     return "\n".join(lines)
 
 
-def write_json_atomically(data, path):
-    """JSON to `path` through a temporary file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    try:
-        temporary.write_text(json.dumps(data, indent=2, default=_json_default) + "\n")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")
-
-
-def machine_info():
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        usable = os.cpu_count()
+def runtime_versions():
+    """The TFLite runtime version and TensorFlow's thread pools (for the Keras peer)."""
     try:
         litert = importlib.metadata.version("ai-edge-litert")
     except importlib.metadata.PackageNotFoundError:
         litert = None
-    return {"platform": platform.platform(), "processor": platform.processor(),
-            "machine": platform.machine(), "cpu_count": os.cpu_count(), "usable_cpus": usable,
-            "python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__, "ai_edge_litert": litert,
-            "backend": keras.backend.backend(),
+    return {"ai_edge_litert": litert,
             "tf_intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
-            "tf_inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
-            "gpus": [d.name for d in tf.config.list_physical_devices("GPU")]}
-
-
-def _load_average():
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except (AttributeError, OSError):
-        return None
+            "tf_inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads()}
 
 
 def notes(args):
@@ -486,7 +450,7 @@ def main(argv=None):
     def log(message):
         print(message, file=sys.stderr, flush=True)
 
-    started, load_before = time.perf_counter(), _load_average()
+    started, load_before = time.perf_counter(), load_average()
     rows, keras_latency = [], {}
     for entry in entries:
         log(f"{entry.label}:")
@@ -512,15 +476,15 @@ def main(argv=None):
                      "min_calls": MIN_CALLS, "calibration": args.calibration,
                      "examples": args.examples, "threads": list(THREADS),
                      "quick": args.quick, "models": [e.label for e in entries]},
-        "machine": machine_info(), "seconds": seconds,
+        "machine": machine_info(**runtime_versions()), "seconds": seconds,
         # Linux reports kilobytes: the converter's per-call leak shows up here.
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "load_average": {"start": load_before, "end": _load_average()},
+        "load_average": {"start": load_before, "end": load_average()},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "goals": GOALS, "goal_checks": goals, "notes": notes(args),
         "keras_latency": keras_latency, "rows": rows, "table": table,
     }
-    write_json_atomically(result, args.out)
+    write_json(result, args.out)
     log(f"wrote {args.out}")
     return result
 

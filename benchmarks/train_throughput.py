@@ -45,9 +45,7 @@ machine, versions and the exact command. TensorFlow backend only.
 
 import argparse
 import dataclasses
-import json
 import os
-import platform
 import shlex
 import statistics
 import sys
@@ -66,6 +64,7 @@ if os.environ.setdefault("KERAS_BACKEND", "tensorflow") != "tensorflow":
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from bench_common import load_average, machine_info, write_json  # noqa: E402
 
 from training.callbacks import NaNGuard  # noqa: E402
 from training.optimizers import build_optimizer  # noqa: E402
@@ -144,20 +143,6 @@ def fresh_model(recipe):
 def _step_times(stamps):
     """Step times (s) from a run's start stamp followed by one stamp per step end."""
     return np.diff(np.asarray(stamps, dtype=np.float64)).tolist()
-
-
-def write_json_atomically(data, path):
-    """JSON to `path` through a temporary file in the same folder and a rename (made
-    with `open`, so it gets the usual permissions, unlike a `mkstemp` file's 0600)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    try:
-        temporary.write_text(json.dumps(data, indent=2) + "\n")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
 
 
 # --- the zoo path -----------------------------------------------------------------
@@ -396,27 +381,6 @@ def markdown_table(rows):
     return "\n".join(lines)
 
 
-def machine_info():
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        usable = os.cpu_count()
-    return {"platform": platform.platform(), "processor": platform.processor(),
-            "machine": platform.machine(), "cpu_count": os.cpu_count(), "usable_cpus": usable,
-            "python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__,
-            "backend": keras.backend.backend(),
-            "gpus": [d.name for d in tf.config.list_physical_devices("GPU")]}
-
-
-def _load_average():
-    """1, 5 and 15 minute load averages (None where the OS has none)."""
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except (AttributeError, OSError):
-        return None
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -457,7 +421,7 @@ def main(argv=None):
     def log(message):
         print(message, file=sys.stderr, flush=True)
 
-    started, load_before = time.perf_counter(), _load_average()
+    started, load_before = time.perf_counter(), load_average()
     rows = []
     for name in args.recipes:
         recipe, runs, first_losses = measure_recipe(name, args, log)
@@ -475,7 +439,7 @@ def main(argv=None):
                      "crop_override": args.crop},
         "machine": machine_info(), "seconds": seconds,
         # Other work on the machine slows every path; the ratios are taken within one run.
-        "load_average": {"start": load_before, "end": _load_average()},
+        "load_average": {"start": load_before, "end": load_average()},
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "paths": {ZOO_OFF: "model.fit on to_tf_dataset(EpochBatches), jit_compile=False",
                   ZOO_XLA: "model.fit on to_tf_dataset(EpochBatches), jit_compile=True",
@@ -483,7 +447,7 @@ def main(argv=None):
                   TF_FUNCTION: "the same loop step in @tf.function, batches in memory"},
         "rows": rows, "table": table,
     }
-    write_json_atomically(result, args.out)
+    write_json(result, args.out)
     log(f"wrote {args.out}")
     return result
 

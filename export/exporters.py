@@ -14,7 +14,7 @@ import numpy as np
 
 from export import tflite
 from export.data import example_batch
-from export.files import sha256_of, staged_path, write_json_atomically
+from export.files import sha256_of, staged_path
 from export.runtime import TFLiteModel, run_saved_model
 from export.saved_model import write_saved_model
 from export.signatures import (
@@ -26,6 +26,7 @@ from export.signatures import (
     serving_model,
 )
 from export.verify import VerificationFailed, compare, format_report
+from training.files import write_json
 
 VERIFY_EXAMPLES = 4
 
@@ -126,8 +127,8 @@ def to_tflite(model, path, quantize="none", representative_data=None, input_size
         _check_verdict(report, allow_degraded, log)
         report["file_bytes"] = staging.stat().st_size
         sidecar = _sidecar(model, staging, "tflite", quantize, input_size, source, runtime)
-    write_json_atomically(sidecar, _beside(path, ".json"))
-    write_json_atomically(report, _beside(path, ".verification.json"))
+    write_json(sidecar, _beside(path, ".json"))
+    write_json(report, _beside(path, ".verification.json"))
     return report
 
 
@@ -147,8 +148,8 @@ def export_saved_model(model, path, input_size=None, serving_version=None, force
                          run_saved_model(staging, inputs), task, inputs, target_values)
         _check_verdict(report, allow_degraded, log)
         sidecar = _sidecar(model, staging, "savedmodel", "none", input_size, source)
-    write_json_atomically(sidecar, _beside(target, ".json"))
-    write_json_atomically(report, _beside(target, ".verification.json"))
+    write_json(sidecar, _beside(target, ".json"))
+    write_json(report, _beside(target, ".verification.json"))
     return report
 
 

@@ -7,8 +7,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from training.files import write_json
-
 
 def check_target(path, force):
     """Raise a clear error when `path` cannot be written: it exists (without `force`) or
@@ -48,11 +46,6 @@ def _replace(source, path):
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(source, path)
-
-
-def write_json_atomically(data, path):
-    """JSON to `path` through a temporary file and a rename (always replaces)."""
-    return write_json(data, path)
 
 
 def sha256_of(path):

@@ -23,8 +23,16 @@ def replaced_on_success(path, suffix=".partial"):
         Path(temporary).unlink(missing_ok=True)
 
 
+def _json_value(value):
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return float(value)
+
+
 def write_json(data, path):
-    """JSON to `path`, atomically; numpy scalars are written as floats."""
+    """JSON to `path`, atomically; numpy scalars and paths are written as plain values."""
     with replaced_on_success(path, ".json.partial") as temporary:
-        temporary.write_text(json.dumps(data, indent=2, default=float))
+        temporary.write_text(json.dumps(data, indent=2, default=_json_value) + "\n")
     return Path(path)
