@@ -9,12 +9,13 @@ from export.tflite import QUANTIZATIONS
 def add_export_parser(subparsers):
     p = subparsers.add_parser(
         "export", help="export a model to SavedModel or TFLite, verified against Keras",
-        description="Export a registered architecture (default config) or a .keras file "
+        description="Export a pretrained preset, a registered architecture (default "
+                    "config) or a .keras file "
                     "to SavedModel or builtins-only TFLite, run the exported file against "
                     "Keras on a fixed batch, and write a sidecar JSON and a verification "
                     "report beside it. Exits 1 when the export is outside tolerance.")
     p.add_argument("model", metavar="NAME_OR_PATH",
-                   help="architecture name (see `zoo list`) or a .keras file")
+                   help="preset or architecture name (see `zoo list`) or a .keras file")
     p.add_argument("--format", choices=("savedmodel", "tflite"), required=True)
     p.add_argument("--quantize", choices=QUANTIZATIONS, default="none",
                    help="TFLite variant (default: none = float32)")
@@ -46,18 +47,31 @@ def _run_recipe(path):
     return None
 
 
+def load_preset_for_export(name):
+    """(model, source, recipe) of a pretrained preset: its data calibrates and verifies."""
+    import zoo
+    from training.recipe import load_recipe
+    from zoo.presets import PRESETS_DIR
+
+    return zoo.load(name), f"preset:{name}", load_recipe(PRESETS_DIR / name / "recipe.toml")
+
+
 def load_exportable(name_or_path):
-    """(model, source, recipe) for an architecture name or a .keras file."""
+    """(model, source, recipe) for a preset, an architecture name or a .keras file."""
     import keras
 
     import zoo
+    from zoo.presets import preset_names
 
     path = Path(name_or_path)
+    if name_or_path in preset_names():
+        return load_preset_for_export(name_or_path)
     if name_or_path in zoo.list_models():
         return zoo.create_model(name_or_path), name_or_path, None
     if path.suffix != ".keras" and not path.exists():
-        raise ValueError(f"{name_or_path!r} is neither an architecture "
-                         f"({', '.join(zoo.list_models())}) nor a .keras file.")
+        raise ValueError(f"{name_or_path!r} is neither a preset ({', '.join(preset_names())}), "
+                         f"an architecture ({', '.join(zoo.list_models())}) nor a .keras "
+                         "file.")
     if not path.is_file():
         raise FileNotFoundError(f"no such model file: {path}")
     try:

@@ -41,8 +41,18 @@ def example_batch(model, input_size, count, split="validation", seed=0, recipe=N
 
 def representative_dataset(model, input_size, count=64, seed=0, recipe=None):
     """A callable for `TFLiteConverter.representative_dataset`: `count` single
-    examples from the training split, as {input name: array with batch 1}."""
+    examples from the training split, as {input name: array with batch 1}.
+
+    For image inputs the first two examples are an all-black and an all-white image
+    (no hole), so the calibrated input range is the full [0, 1] even with few
+    examples: a clipped range would shift the known pixels an inpainter copies through.
+    """
     inputs, _, _ = example_batch(model, input_size, count, "train", seed, recipe)
+    if "image" in inputs and count >= 4:
+        for i, value in enumerate((0.0, 1.0)):
+            inputs["image"][i] = value
+            if "mask" in inputs:
+                inputs["mask"][i] = 0.0
 
     def examples():
         for i in range(count):

@@ -14,7 +14,7 @@ import numpy as np
 
 from export import tflite
 from export.data import example_batch
-from export.files import sha256_of, staged_path
+from export.files import staged_path
 from export.runtime import TFLiteModel, run_saved_model
 from export.saved_model import write_saved_model
 from export.signatures import (
@@ -27,6 +27,7 @@ from export.signatures import (
 )
 from export.verify import VerificationFailed, compare, format_report
 from training.files import write_json
+from zoo.presets import sha256_of
 
 VERIFY_EXAMPLES = 4
 

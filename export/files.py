@@ -1,7 +1,6 @@
 """Atomic writing: an export either appears whole at its path or not at all."""
 
 import contextlib
-import hashlib
 import os
 import shutil
 import tempfile
@@ -46,12 +45,3 @@ def _replace(source, path):
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(source, path)
-
-
-def sha256_of(path):
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -113,3 +113,13 @@ def resize_to_cover(image, height, width):
     new_h = max(height, math.ceil(h * scale - 1e-6))
     new_w = max(width, math.ceil(w * scale - 1e-6))
     return resize(image, new_h, new_w)
+
+
+def center_square(image, size):
+    """The largest centred square of `image` (H, W, C) in [0, 1], resized to
+    (size, size, C) (bicubic, see `resize`)."""
+    h, w = image.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    square = image[top:top + side, left:left + side]
+    return square if side == size else resize(square, size, size)

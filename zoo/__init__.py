@@ -2,6 +2,8 @@
 
     import zoo
     zoo.list_models()
+    zoo.list_presets()                 # pretrained, shipped with the package
+    denoiser = zoo.load("unet-denoise-natural")
     model = zoo.create_model("unet", image_shape=(64, 64, 3))
     model.compile()          # the model's standard loss, metrics and optimizer
     model.fit(x, y)
@@ -16,6 +18,7 @@ from zoo.models.dcgan import DCGAN, dcgan
 from zoo.models.dcgan_networks import DCGANDiscriminator, DCGANGenerator
 from zoo.models.gan_optimizers import GANOptimizers
 from zoo.models.unet import UNet
+from zoo.presets import PresetError, list_presets, load
 from zoo.registry import create_model, get_entry, list_models
 
 __version__ = "0.1.0"
@@ -26,11 +29,14 @@ __all__ = [
     "DCGANDiscriminator",
     "DCGANGenerator",
     "GANOptimizers",
+    "PresetError",
     "UNet",
     "create_model",
     "dcgan",
     "get_entry",
     "list_models",
+    "list_presets",
+    "load",
     "losses",
     "metrics",
 ]

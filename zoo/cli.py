@@ -30,12 +30,16 @@ def _io_lines(model):
 
 
 def cmd_list(args):
+    from zoo.preset_cli import print_presets
     from zoo.registry import get_entry, list_models
 
-    print(f"{'architecture':28} {'family':10} {'task':18} summary")
-    for name in list_models():
-        entry = get_entry(name)
-        print(f"{name:28} {entry.family:10} {entry.task:18} {entry.summary}")
+    if not args.task:
+        print(f"{'architecture':28} {'family':10} {'task':18} summary")
+        for name in list_models():
+            entry = get_entry(name)
+            print(f"{name:28} {entry.family:10} {entry.task:18} {entry.summary}")
+        print()
+    print_presets(args.task)
     return 0
 
 
@@ -64,13 +68,24 @@ def cmd_quickstart(args):
     return 0
 
 
+def cmd_demo(args):
+    from zoo.demo import run_demo
+
+    run_demo(Path(args.out))
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="zoo", description="Keras 3 model zoo for image generation and repair.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("list", help="list the registered architectures, one line each",
-                       description="List the registered architectures: family, task, summary.")
+    p = sub.add_parser("list", help="list the architectures and the pretrained presets",
+                       description="List the registered architectures (family, task, "
+                                   "summary) and the pretrained presets (task, size, "
+                                   "headline metric).")
+    p.add_argument("--task", choices=("inpaint", "denoise", "segment", "generate"),
+                   help="only the presets of this task")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("info", help="default config, parameter count and I/O of a model",
@@ -89,11 +104,20 @@ def build_parser():
     p.add_argument("--steps", type=int, default=8, help="training steps per model (default: 8)")
     p.set_defaults(func=cmd_quickstart)
 
+    p = sub.add_parser("demo", help="the pretrained demo: repair, generate, export to int8",
+                       description="Repair a built-in photo with the inpainting and "
+                                   "denoising presets, generate a sample grid, export the "
+                                   "inpainter to int8 TFLite and verify it.")
+    p.add_argument("-o", "--out", default="zoo-demo", help="output folder (default: zoo-demo)")
+    p.set_defaults(func=cmd_demo)
+
     from export.cli import add_export_parser
     from training.train_cli import add_train_parser
+    from zoo.preset_cli import add_preset_parsers
 
     add_train_parser(sub)
     add_export_parser(sub)
+    add_preset_parsers(sub)
     return parser
 
 

@@ -1,0 +1,157 @@
+"""Train a preset from its recipe and write its package-data folder.
+
+    python -m training.make_preset unet-denoise-natural --steps 2000
+
+reads `zoo/presets/NAME/recipe.toml`, trains it with `training.run.train` into
+`runs/presets/NAME/`, and writes into `zoo/presets/NAME/` (each file through a
+temporary name and a rename):
+
+    config.json        {"architecture": ..., "config": model.get_config()}
+    model.weights.h5   the final weights
+    metadata.json      task, data and split, recipe, steps, hardware, wall time,
+                       validation metrics, parameter count, Keras version, sha256
+    golden.npz         a small fixed input and the preset's output on it (golden tests)
+
+`--golden-only` rewrites golden.npz from the shipped weights without training.
+The model card (README.md) is written by `benchmarks/quality.py --write-cards`,
+so its numbers are the benchmark's.
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from training.files import replaced_on_success, write_json
+
+GOLDEN_SIZE = 32  # every preset's depth divides it; small enough to run in CI instantly
+
+
+def preset_dir(name):
+    from zoo.presets import PRESETS_DIR
+
+    folder = PRESETS_DIR / name
+    if not (folder / "recipe.toml").is_file():
+        raise ValueError(f"No preset recipe at {folder / 'recipe.toml'}.")
+    return folder
+
+
+def _hardware():
+    devices = [str(d) for d in keras.distribution.list_devices()] if hasattr(
+        keras, "distribution") else []
+    return {"backend": keras.backend.backend(), "devices": devices,
+            "machine": platform.machine(), "processor": platform.processor(),
+            "cpu_count": os.cpu_count(), "platform": platform.platform()}
+
+
+def golden_input(model, seed=0):
+    """A fixed small input for the preset's task (what `zoo.presets.predict_batch` takes)."""
+    from training.tasks import task_of
+
+    rng = np.random.default_rng(seed)
+    task = task_of(model)
+    if task == "generate":
+        return {"latent": rng.standard_normal((2, model.latent_dim)).astype("float32")}
+    channels = model.inputs[0].shape[-1]
+    image = rng.random((2, GOLDEN_SIZE, GOLDEN_SIZE, channels), dtype=np.float32)
+    # smooth it so the input looks like an image, not white noise
+    image = (image + np.roll(image, 1, 1) + np.roll(image, 1, 2) + np.roll(image, 1, (1, 2))) / 4
+    if task == "inpaint":
+        mask = np.zeros((2, GOLDEN_SIZE, GOLDEN_SIZE, 1), np.float32)
+        mask[:, 8:20, 10:24] = 1.0
+        return {"image": image, "mask": mask}
+    return {"image": image}
+
+
+def write_golden(model, folder):
+    from zoo.presets import run_preset_model
+
+    inputs = golden_input(model)
+    output = run_preset_model(model, inputs)
+    with replaced_on_success(folder / "golden.npz") as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, output=output, **inputs)
+
+
+def write_preset(name, model, recipe, run_dir, metrics, steps, seconds):
+    from training.tasks import task_of
+    from zoo.presets import sha256_of
+
+    folder = preset_dir(name)
+    config = model.get_config()
+    config.pop("name", None)
+    config.pop("trainable", None)
+    architecture = recipe.model.architecture
+    write_json({"architecture": architecture, "config": config}, folder / "config.json")
+    weights = folder / "model.weights.h5"
+    with replaced_on_success(weights, suffix=".weights.h5") as tmp:
+        model.save_weights(str(tmp))
+    write_golden(model, folder)
+    task = task_of(model)
+    metadata = {
+        "name": name,
+        "task": task,
+        "architecture": architecture,
+        "description": recipe.description,
+        "dataset": recipe.data.dataset,
+        "trained_on_split": "train",
+        "selected_on_split": None if task == "generate" else "validation",
+        "recipe": f"zoo/presets/{name}/recipe.toml",
+        "training_steps": steps,
+        "batch_size": recipe.data.batch_size,
+        "crop_size": list(recipe.data.crop_size),
+        "train_seconds": round(seconds, 1),
+        "hardware": _hardware(),
+        "validation_metrics": metrics.get("validation", {}),
+        "parameters": int(model.count_params()),
+        "keras_version": keras.__version__,
+        "weights_file": weights.name,
+        "weights_bytes": weights.stat().st_size,
+        "sha256": sha256_of(weights),
+        "run_dir": str(run_dir),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    write_json(metadata, folder / "metadata.json")
+    return metadata
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("name")
+    parser.add_argument("--steps", type=int, help="total training steps (default: recipe)")
+    parser.add_argument("--out", default="runs/presets", help="parent of the run folder")
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--golden-only", action="store_true")
+    args = parser.parse_args(argv)
+
+    if args.golden_only:
+        import zoo
+
+        model = zoo.load(args.name)
+        write_golden(model, preset_dir(args.name))
+        return 0
+
+    from training.recipe import load_recipe
+    from training.run import apply_overrides, train
+
+    recipe = apply_overrides(load_recipe(preset_dir(args.name) / "recipe.toml"),
+                             steps=args.steps)
+    run_dir = Path(args.out) / args.name
+    started = time.perf_counter()
+    result = train(recipe, run_dir, resume=args.resume, verbose=2)
+    seconds = time.perf_counter() - started
+    steps = recipe.training.epochs * recipe.training.steps_per_epoch
+    metadata = write_preset(args.name, result.model, recipe, run_dir, result.metrics, steps,
+                            seconds)
+    print(json.dumps({k: metadata[k] for k in ("name", "training_steps", "train_seconds",
+                                                "validation_metrics", "sha256")}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

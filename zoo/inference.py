@@ -1,0 +1,116 @@
+"""Run an image model on an image of any size: pad, tile, and crop back.
+
+Zoo repair and segmentation models take H and W divisible by 2**depth. `apply_to_image`
+pads the image by reflection up to the next multiple (the padded part of a mask is
+"known", so nothing outside the image is filled), runs the model in overlapping tiles
+when the image is large, and crops the result back to the input's size. Only each
+tile's interior (away from its padded border) is kept, so tiles join without seams
+from border effects.
+"""
+
+import numpy as np
+
+DEFAULT_TILE = 512    # pixels per tile side; bounds memory on large photos
+DEFAULT_OVERLAP = 32  # context each tile keeps on every side beyond the part it writes
+
+
+def size_factor(model):
+    """The number H and W must be divisible by (1 for models without a constraint)."""
+    from zoo.image_layers import SpatialSizeCheck
+
+    factors = [layer.factor for layer in model.layers if isinstance(layer, SpatialSizeCheck)]
+    return max(factors, default=1)
+
+
+def _pad_amount(size, factor):
+    return (-size) % factor
+
+
+def check_image(image, channels, name="image"):
+    """Raise a ValueError unless `image` is (H, W, channels) float in [0, 1]."""
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[-1] != channels:
+        raise ValueError(f"{name} must be (H, W, {channels}); got shape {image.shape}.")
+    if not np.issubdtype(image.dtype, np.floating):
+        raise ValueError(f"{name} must be float in [0, 1]; got dtype {image.dtype}.")
+    low, high = float(image.min()), float(image.max())
+    if low < 0.0 or high > 1.0:
+        raise ValueError(f"{name} values must be in [0, 1]; got [{low:.3g}, {high:.3g}].")
+    return image.astype(np.float32)
+
+
+def _model_channels(model):
+    image = model.input["image"] if isinstance(model.input, dict) else model.input
+    return image.shape[-1]
+
+
+def _starts(size, tile, step):
+    if size <= tile:
+        return [0]
+    starts = list(range(0, size - tile, step))
+    return starts + [size - tile]
+
+
+def _run(model, image, mask):
+    x = image[None]
+    if mask is not None:
+        x = {"image": x, "mask": mask[None]}
+    from keras import ops
+
+    return np.asarray(ops.convert_to_numpy(model(x, training=False))[0], np.float32)
+
+
+def apply_to_image(model, image, mask=None, tile=DEFAULT_TILE, overlap=DEFAULT_OVERLAP):
+    """The model's output for one image of any size.
+
+    Args:
+        model: a zoo repair / segmentation model (not a DCGAN).
+        image: (H, W, C) float32 in [0, 1], C the model's channels.
+        mask: (H, W, 1) or (H, W) in {0, 1}, 1 = hole; required by (and only for)
+            inpainting models.
+        tile, overlap: tile side and the context kept around each tile's written part.
+    Returns: (H, W, C) float32 in [0, 1] for repair models, (H, W, classes)
+    probabilities for segmentation.
+    """
+    needs_mask = isinstance(model.input, dict) and "mask" in model.input
+    image = check_image(image, _model_channels(model))
+    height, width = image.shape[:2]
+    if needs_mask != (mask is not None):
+        raise ValueError("This model fills holes: give a mask." if needs_mask
+                         else "This model takes no mask.")
+    if mask is not None:
+        mask = np.asarray(mask, np.float32)
+        mask = mask[..., None] if mask.ndim == 2 else mask
+        if mask.shape != (height, width, 1):
+            raise ValueError(f"mask size {mask.shape[1]}x{mask.shape[0]} does not match the "
+                             f"image size {width}x{height} (W x H).")
+        mask = (mask > 0.5).astype(np.float32)
+    factor = size_factor(model)
+    tile = max(factor, tile - tile % factor)
+    pad = ((0, _pad_amount(height, factor)), (0, _pad_amount(width, factor)))
+    padded = np.pad(image, (*pad, (0, 0)), mode="reflect" if min(height, width) > 1 else "edge")
+    padded_mask = None if mask is None else np.pad(mask, (*pad, (0, 0)))
+    full_h, full_w = padded.shape[:2]
+    if full_h <= tile and full_w <= tile:
+        return _run(model, padded, padded_mask)[:height, :width]
+    return _tiled(model, padded, padded_mask, tile, overlap)[:height, :width]
+
+
+def _tiled(model, image, mask, tile, overlap):
+    full_h, full_w = image.shape[:2]
+    tile_h, tile_w = min(tile, full_h), min(tile, full_w)
+    overlap = min(overlap, tile_h // 4, tile_w // 4)
+    output = None
+    for top in _starts(full_h, tile_h, tile_h - 2 * overlap):
+        for left in _starts(full_w, tile_w, tile_w - 2 * overlap):
+            window = (slice(top, top + tile_h), slice(left, left + tile_w))
+            result = _run(model, image[window], None if mask is None else mask[window])
+            if output is None:
+                output = np.zeros((full_h, full_w, result.shape[-1]), np.float32)
+            # keep the interior; a tile at the image edge keeps its edge side too
+            y0 = 0 if top == 0 else overlap
+            x0 = 0 if left == 0 else overlap
+            y1 = tile_h if top + tile_h == full_h else tile_h - overlap
+            x1 = tile_w if left + tile_w == full_w else tile_w - overlap
+            output[top + y0:top + y1, left + x0:left + x1] = result[y0:y1, x0:x1]
+    return output
