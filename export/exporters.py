@@ -57,11 +57,12 @@ def _tensor_quantization(details):
 def _sidecar(model, path, export_format, quantize, input_size, source, runtime=None):
     import zoo
 
-    shapes = input_shapes(model, input_size)
+    batch = 1 if export_format == "tflite" else None  # see export.tflite.convert_model
+    shapes = input_shapes(model, input_size, batch)
     out = output_name(model)
     example = {n: np.zeros((1, *s[1:]), np.float32) for n, s in shapes.items()
                if None not in s[1:]}
-    out_shape = (None, *(_keras_output(model, example).shape[1:] if len(example) == len(shapes)
+    out_shape = (batch, *(_keras_output(model, example).shape[1:] if len(example) == len(shapes)
                          else serving_model(model).output.shape[1:]))
     sidecar = {
         "source": source,

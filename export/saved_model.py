@@ -34,8 +34,9 @@ def _serving_function(model, names, out):
                      "image (+ mask) or latent.")
 
 
-def write_saved_model(model, path, input_size=None):
-    """Write `model`'s SavedModel to the folder `path` (which must not exist)."""
+def write_saved_model(model, path, input_size=None, batch_size=None):
+    """Write `model`'s SavedModel to the folder `path` (which must not exist); the
+    signature's batch dimension is `batch_size` (None = any)."""
     import tensorflow as tf
 
     if keras.backend.backend() != "tensorflow":
@@ -44,7 +45,7 @@ def write_saved_model(model, path, input_size=None):
     if input_size is not None:
         check_spatial_size(model, input_size)
     network = serving_model(model)
-    shapes = input_shapes(model, input_size)
+    shapes = input_shapes(model, input_size, batch_size)
     names = list(shapes)
     archive = keras.export.ExportArchive()
     archive.track(network)

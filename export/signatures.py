@@ -25,8 +25,9 @@ def serving_model(model):
     return model.generator if isinstance(model, DCGAN) else model
 
 
-def input_shapes(model, input_size=None):
-    """{input name: shape with batch None}; `input_size` (H, W) fixes free spatial sizes.
+def input_shapes(model, input_size=None, batch_size=None):
+    """{input name: shape with batch `batch_size` (None = any)}; `input_size` (H, W)
+    fixes free spatial sizes.
 
     Raises ValueError when `input_size` contradicts a fixed size or is not divisible
     by what the model needs (checked by building the model at that size).
@@ -41,7 +42,7 @@ def input_shapes(model, input_size=None):
                     raise ValueError(f"--size {list(input_size)} does not match the model's "
                                      f"fixed input size {shape[1:3]}.")
                 shape[axis] = int(wanted)
-        shapes[tensor.name] = tuple([None, *shape[1:]])
+        shapes[tensor.name] = tuple([batch_size, *shape[1:]])
     return shapes
 
 

@@ -116,11 +116,18 @@ def check_builtins_only(tflite_bytes):
 
 def convert_model(model, quantize="none", representative_data=None, input_size=None,
                   int8_io=False):
-    """.tflite bytes of a zoo model (via a temporary SavedModel at `input_size`)."""
+    """.tflite bytes of a zoo model (via a temporary SavedModel at `input_size`).
+
+    The batch is fixed at 1: with a free batch dimension the converter leaves shapes
+    to be computed at run time (a Conv2DTranspose's output shape among them), and
+    XNNPACK then splits the graph, which made dynamic-range files 5-30x slower.
+    `TFLiteModel.predict` runs a batch one example at a time.
+    """
     from export.saved_model import write_saved_model
     from export.signatures import serving_model
 
     with tempfile.TemporaryDirectory() as folder:
-        saved = write_saved_model(model, Path(folder) / "saved_model", input_size)
+        saved = write_saved_model(model, Path(folder) / "saved_model", input_size,
+                                  batch_size=1)
         layers = [layer.name for layer in serving_model(model).layers]
         return convert_saved_model(saved, quantize, representative_data, int8_io, layers)
