@@ -78,19 +78,27 @@ def write_golden(model, folder):
             np.savez_compressed(f, output=output, **inputs)
 
 
+def _weights_only(architecture, config, model):
+    """An uncompiled copy of `model`: `save_weights` of a compiled model also writes the
+    optimizer's slots (3x the file size for Adam), which a preset does not ship."""
+    import zoo
+
+    copy = zoo.create_model(architecture, **config)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def write_preset(name, model, recipe, run_dir, metrics, steps, seconds):
     from training.tasks import task_of
     from zoo.presets import sha256_of
 
     folder = preset_dir(name)
-    config = model.get_config()
-    config.pop("name", None)
-    config.pop("trainable", None)
+    config = dict(recipe.model.config)  # what `build_model(recipe)` passed to create_model
     architecture = recipe.model.architecture
     write_json({"architecture": architecture, "config": config}, folder / "config.json")
     weights = folder / "model.weights.h5"
     with replaced_on_success(weights, suffix=".weights.h5") as tmp:
-        model.save_weights(str(tmp))
+        _weights_only(architecture, config, model).save_weights(str(tmp))
     write_golden(model, folder)
     task = task_of(model)
     metadata = {
@@ -120,6 +128,22 @@ def write_preset(name, model, recipe, run_dir, metrics, steps, seconds):
     return metadata
 
 
+def package_run(name, run_dir):
+    """Write the preset from a finished run folder (model.keras, config.json, metrics.json)."""
+    from training.recipe import parse_recipe
+
+    for file in ("model.keras", "config.json", "metrics.json"):
+        if not (run_dir / file).is_file():
+            raise ValueError(f"{run_dir} is not a finished run: {file} is missing.")
+    recipe = parse_recipe(json.loads((run_dir / "config.json").read_text())["recipe"])
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    model = keras.saving.load_model(run_dir / "model.keras")
+    steps = recipe.training.epochs * recipe.training.steps_per_epoch
+    write_preset(name, model, recipe, run_dir, metrics, steps,
+                 metrics.get("train_seconds_this_session", 0.0))
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name")
@@ -127,6 +151,8 @@ def main(argv=None):
     parser.add_argument("--out", default="runs/presets", help="parent of the run folder")
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--golden-only", action="store_true")
+    parser.add_argument("--from-run", action="store_true",
+                        help="package the finished run in OUT/NAME without training")
     args = parser.parse_args(argv)
 
     if args.golden_only:
@@ -135,6 +161,9 @@ def main(argv=None):
         model = zoo.load(args.name)
         write_golden(model, preset_dir(args.name))
         return 0
+
+    if args.from_run:
+        return package_run(args.name, Path(args.out) / args.name)
 
     from training.recipe import load_recipe
     from training.run import apply_overrides, train

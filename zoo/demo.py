@@ -44,7 +44,7 @@ def _inpaint(photo, out, log):
     from zoo.inference import apply_to_image
 
     mask = random_mask(np.random.default_rng(0), DEMO_SIZE, DEMO_SIZE, "medium",
-                       (0.10, 0.15))[..., None].astype(np.float32)
+                       (0.10, 0.15)).astype(np.float32)
     masked = photo * (1 - mask)
     results = {"hole_fraction": round(float(mask.mean()), 4),
                "masked_psnr_before": _psnr(masked, photo, mask)}
@@ -67,7 +67,7 @@ def _denoise(photo, out, log):
     from training.grids import image_grid, save_png, to_rgb8
     from zoo.inference import apply_to_image
 
-    noisy = add_gaussian_noise(np.random.default_rng(0), photo[None],
+    noisy = add_gaussian_noise(np.random.default_rng(0), photo,
                                (NOISE_SIGMA, NOISE_SIGMA))[0]
     denoised = apply_to_image(zoo.load(DENOISER, compile=False), noisy)
     results = {"sigma": NOISE_SIGMA, "psnr_noisy": _psnr(noisy, photo),

@@ -1,0 +1,176 @@
+"""Model cards (zoo/presets/NAME/README.md) written from the quality benchmark's results,
+so every number in a card is one `benchmarks/quality.py` printed."""
+
+import json
+import shutil
+from pathlib import Path
+
+import quality_figures as figures_mod
+
+from training.files import replaced_on_success, write_json
+from zoo.presets import PRESETS_DIR, metadata
+
+TARGET_MARGIN_DB = 2.0       # inpainting: masked PSNR above the best classical peer
+DENOISE_TIME_RATIO = 1 / 50  # denoising: at most this fraction of BM3D's time
+SEGMENT_TARGET = 0.95
+
+# What would close a missed target, per task (decided from how each was trained:
+# minutes on a 2-core CPU, CPU-sized widths, 6 training photos).
+CLOSING = {
+    "inpaint": "train the shipped full-width recipe (`zoo train unet_inpaint_natural`, 10k "
+               "steps, 96 px crops) on a GPU, on more photos (an image folder: `dataset = "
+               "\"folder\"`); larger crops (128-256 px) teach the model holes as large as the "
+               "box",
+    "denoise": "train longer (the shipped recipe runs 10k steps at twice the width; this "
+               "preset saw {steps:,} steps of {crop} px crops on a CPU) and on more photos",
+    "segment": "train longer and at the evaluation size",
+    "generate": "train longer: this preset saw {steps:,} steps on a CPU; the shipped recipe "
+                "runs 3,000",
+}
+
+
+def _best_peer(table, peers, group, key="psnr"):
+    name = max(peers, key=lambda p: table[p][group][key])
+    return name, table[name][group][key]
+
+
+def inpainting_verdicts(results, name):
+    table = results["inpainting"]
+    peers = [m for m in table if m not in ("inpainter-natural", "unet-inpaint-natural")]
+    lines = []
+    for group in ("strokes", "box"):
+        peer, peer_psnr = _best_peer(table, peers, group)
+        mine = table[name][group]["psnr"]
+        gap = mine - peer_psnr
+        verdict = "met" if gap >= TARGET_MARGIN_DB else f"missed by {TARGET_MARGIN_DB - gap:.2f} dB"
+        lines.append(f"- {group}: {mine:.2f} dB masked PSNR vs {peer_psnr:.2f} dB for the best "
+                     f"classical peer ({peer}): {gap:+.2f} dB. Target +{TARGET_MARGIN_DB:g} dB: "
+                     f"**{verdict}**.")
+    return lines
+
+
+def _denoise_lines(results, name):
+    by_method = results["denoising"]
+    group = "sigma-25"
+    mine, bm3d = by_method[name][group], by_method["BM3D"][group]
+    keras_ratio = mine["seconds"] / bm3d["seconds"]
+    tflite = results["tflite_int8"][name]["seconds"] / bm3d["seconds"]
+    gap = mine["psnr"] - bm3d["psnr"]
+    psnr_verdict = "met" if gap >= 0 else f"missed by {-gap:.2f} dB"
+    time_verdict = "met" if min(keras_ratio, tflite) <= DENOISE_TIME_RATIO else "missed"
+    return [f"- sigma 25: {mine['psnr']:.2f} dB vs BM3D {bm3d['psnr']:.2f} dB ({gap:+.2f} dB). "
+            f"Target at or above BM3D: **{psnr_verdict}**.",
+            f"- time: Keras {mine['seconds']:.3f} s ({keras_ratio:.3f}x BM3D's "
+            f"{bm3d['seconds']:.2f} s), int8 TFLite on one thread {tflite:.4f}x. Target <= "
+            f"1/50 = 0.02x: **{time_verdict}**."]
+
+
+def segmentation_verdicts(results, name):
+    iou = results["segmentation"][name]["mean_iou"]
+    verdict = "met" if iou >= SEGMENT_TARGET else f"missed by {SEGMENT_TARGET - iou:.3f}"
+    return [f"- mean IoU {iou:.3f} on held-out scenes. Target >= {SEGMENT_TARGET}: "
+            f"**{verdict}**."]
+
+
+def generation_verdicts(results, name):
+    models = results["generation"][name]["models"]
+    mine, plain = models["zoo preset"]["fid"], models["keras.io reference"]["fid"]
+    verdict = "met" if mine < plain else f"missed ({mine:.2f} vs {plain:.2f})"
+    return [f"- FID {mine:.2f} vs {plain:.2f} for the plain keras.io DCGAN trained for the same "
+            f"steps. Target better FID than the reference: **{verdict}**."]
+
+
+def latency_verdict(results, name):
+    if name not in results.get("tflite_int8", {}):
+        return []
+    seconds = results["tflite_int8"][name]["seconds"]
+    biharmonic = results["inpainting"]["scikit-image biharmonic"]["strokes"]["seconds"]
+    verdict = "met" if seconds < biharmonic else "missed"
+    return [f"- int8 .tflite, one thread, 256 x 256: {seconds * 1000:.1f} ms vs "
+            f"{biharmonic * 1000:.0f} ms for `inpaint_biharmonic` on the same crop. Target "
+            f"faster: **{verdict}**."]
+
+
+VERDICTS = {"inpaint": inpainting_verdicts, "denoise": _denoise_lines,
+            "segment": segmentation_verdicts, "generate": generation_verdicts}
+TABLES = {"inpaint": figures_mod.inpainting_table, "denoise": figures_mod.denoising_table,
+          "segment": figures_mod.segmentation_table, "generate": figures_mod.generation_table}
+FIGURE = {"inpaint": "inpaint_strokes", "denoise": "denoise_sigma-25",
+          "segment": "segmentation", "generate": "generated_{name}"}
+USAGE = {
+    "inpaint": "zoo predict {name} photo.png --mask mask.png -o filled.png   # white = hole",
+    "denoise": "zoo predict {name} noisy.png -o clean.png",
+    "segment": "zoo predict {name} scene.png -o labels.png",
+    "generate": "zoo generate {name} -n 16 --seed 0 -o grid.png",
+}
+
+
+def headline(results, meta):
+    name, task = meta["name"], meta["task"]
+    if task == "inpaint":
+        return f"strokes masked PSNR {results['inpainting'][name]['strokes']['psnr']:.2f} dB"
+    if task == "denoise":
+        return f"PSNR {results['denoising'][name]['sigma-25']['psnr']:.2f} dB at sigma 25"
+    if task == "segment":
+        return f"mean IoU {results['segmentation'][name]['mean_iou']:.3f}"
+    return f"FID {results['generation'][name]['models']['zoo preset']['fid']:.2f}"
+
+
+def card_text(results, meta, figure_name):
+    name, task = meta["name"], meta["task"]
+    config = json.loads((PRESETS_DIR / name / "config.json").read_text())
+    hardware = meta["hardware"]
+    lines = [f"# {name}", "", meta["description"], "",
+             "| | |", "|---|---|",
+             f"| task | {task} |",
+             f"| architecture | `{config['architecture']}` {json.dumps(config['config'])} |",
+             f"| parameters | {meta['parameters']:,} ({meta['weights_bytes'] / 1e6:.1f} MB "
+             "weights) |",
+             f"| trained on | `{meta['dataset']}` train split, {meta['training_steps']:,} steps "
+             f"of batch {meta['batch_size']} at {meta['crop_size'][0]} x "
+             f"{meta['crop_size'][1]} ([recipe.toml](recipe.toml)) |",
+             f"| hardware | {hardware['backend']} backend, {hardware['cpu_count']} CPU cores, "
+             f"no GPU, {meta['train_seconds'] / 60:.0f} min |",
+             f"| validation metrics | {_metrics(meta['validation_metrics'])} |",
+             f"| Keras | {meta['keras_version']} |",
+             f"| weights sha256 | `{meta['sha256']}` |", "",
+             "## Use", "", "```python", "import zoo", f'model = zoo.load("{name}")', "```", "",
+             "```bash", USAGE[task].format(name=name), "```", "",
+             "## Quality on held-out data", "",
+             f"From `{results['command']}` ({results['machine']['cpu_count']} CPU cores); the "
+             "evaluation images were never trained on or used to choose anything.", "",
+             TABLES[task](results), "", "Targets:", "",
+             *VERDICTS[task](results, name), *latency_verdict(results, name), ""]
+    if figure_name:
+        lines += ["## Before / after", "", f"![before and after]({figure_name})", ""]
+    missed = any("missed" in line for line in lines)
+    if missed:
+        closing = CLOSING[task].format(steps=meta["training_steps"], crop=meta["crop_size"][0])
+        lines += ["## What would close the gap", "", closing[0].upper() + closing[1:] + ".", ""]
+    return "\n".join(lines)
+
+
+def _metrics(metrics):
+    return ", ".join(f"{k} {v:.4g}" for k, v in metrics.items()) or "-"
+
+
+def write_all(results, figures):
+    """Write each preset's README.md (and copy its figure beside it); record the headline
+    metric in metadata.json. Returns the paths written."""
+    written = []
+    for meta in (metadata(n) for n in sorted(p.name for p in PRESETS_DIR.iterdir()
+                                              if (p / "metadata.json").is_file())):
+        folder = PRESETS_DIR / meta["name"]
+        key = FIGURE[meta["task"]].format(name=meta["name"])
+        figure_name = None
+        if key in figures:
+            figure_name = "before_after.png" if meta["task"] != "generate" else "samples.png"
+            with replaced_on_success(folder / figure_name, ".png.partial") as tmp:
+                shutil.copyfile(figures[key], tmp)
+        text = card_text(results, meta, figure_name)
+        with replaced_on_success(folder / "README.md", ".md.partial") as tmp:
+            Path(tmp).write_text(text)
+        meta["headline"] = headline(results, meta)
+        write_json(meta, folder / "metadata.json")
+        written.append(folder / "README.md")
+    return written

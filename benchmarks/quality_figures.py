@@ -1,0 +1,127 @@
+"""Before/after figures and markdown tables of `benchmarks/quality.py`."""
+
+from pathlib import Path
+
+import numpy as np
+
+from training.grids import colorize_labels, save_png, tile, to_rgb8
+
+LABEL_HEIGHT = 14
+
+
+def _labelled_row(images, labels, gap=4):
+    """One row of (H, W, 3) uint8 images with a caption above each."""
+    from PIL import Image, ImageDraw
+
+    height, width = images[0].shape[:2]
+    row = np.full((height + LABEL_HEIGHT, len(images) * (width + gap) - gap, 3), 255, np.uint8)
+    for i, image in enumerate(images):
+        row[LABEL_HEIGHT:, i * (width + gap):i * (width + gap) + width] = image
+    canvas = Image.fromarray(row)
+    draw = ImageDraw.Draw(canvas)
+    for i, label in enumerate(labels):
+        draw.text((i * (width + gap) + 2, 1), label[: width // 6], fill=(0, 0, 0))
+    return np.asarray(canvas)
+
+
+def _rgb(image):
+    return to_rgb8(np.asarray(image)[None])[0]
+
+
+def _repair_figure(example, path):
+    names = ["input", *example["outputs"], "original"]
+    images = [example["input"], *example["outputs"].values(), example["clean"]]
+    save_png(_labelled_row([_rgb(i) for i in images], names), path)
+    return path
+
+
+def write_all(examples, samples, folder):
+    """Write every figure into `folder`; returns {figure key: path}."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    figures = {}
+    for group, example in examples.get("inpaint", {}).items():
+        figures[f"inpaint_{group}"] = _repair_figure(example, folder / f"inpaint_{group}.png")
+    for group, example in examples.get("denoise", {}).items():
+        figures[f"denoise_{group}"] = _repair_figure(example, folder / f"denoise_{group}.png")
+    segment = examples.get("segment", {})
+    if segment:
+        first = next(iter(segment.values()))
+        images = [_rgb(first["image"]), colorize_labels(first["truth"][None])[0]]
+        images += [colorize_labels(e["predicted"][None])[0] for e in segment.values()]
+        path = folder / "segmentation.png"
+        save_png(_labelled_row(images, ["scene", "truth", *segment]), path)
+        figures["segmentation"] = path
+    for preset, grids in samples.items():
+        images = [tile(to_rgb8(g[:16]), columns=4) for g in grids.values()]
+        path = folder / f"generated_{preset}.png"
+        save_png(_labelled_row(images, list(grids)), path)
+        figures[f"generated_{preset}"] = path
+    return figures
+
+
+def _f(value, digits=2):
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def inpainting_table(results):
+    lines = ["| method | strokes PSNR (dB) | strokes SSIM | box PSNR (dB) | box SSIM | "
+             "s / image (strokes) |", "|---|---|---|---|---|---|"]
+    for method, groups in results["inpainting"].items():
+        s, b = groups["strokes"], groups["box"]
+        lines.append(f"| {method} | {_f(s['psnr'])} | {_f(s['ssim'], 3)} | {_f(b['psnr'])} | "
+                     f"{_f(b['ssim'], 3)} | {_f(s['seconds'], 3)} |")
+    return "\n".join(lines)
+
+
+def denoising_table(results):
+    groups = list(next(iter(results["denoising"].values())))
+    header = " | ".join(f"{g} PSNR / SSIM" for g in groups)
+    lines = [f"| method | {header} | s / image |", "|---|" + "---|" * (len(groups) + 1)]
+    for method, by_sigma in results["denoising"].items():
+        cells = " | ".join(f"{_f(v['psnr'])} / {_f(v['ssim'], 3)}" for v in by_sigma.values())
+        seconds = np.median([v["seconds"] for v in by_sigma.values()])
+        lines.append(f"| {method} | {cells} | {_f(seconds, 3)} |")
+    return "\n".join(lines)
+
+
+def segmentation_table(results):
+    lines = ["| method | mean IoU | s / image |", "|---|---|---|"]
+    for method, v in results["segmentation"].items():
+        lines.append(f"| {method} | {_f(v['mean_iou'], 3)} | {_f(v['seconds'], 3)} |")
+    return "\n".join(lines)
+
+
+def latency_table(results):
+    lines = ["| preset | int8 .tflite, 1 thread (ms) | file (MB) | PSNR vs Keras (dB) |",
+             "|---|---|---|---|"]
+    for name, v in results["tflite_int8"].items():
+        lines.append(f"| {name} | {v['seconds'] * 1000:.1f} | {v['file_bytes'] / 1e6:.2f} | "
+                     f"{_f(v['psnr_vs_keras_db'], 1)} |")
+    return "\n".join(lines)
+
+
+def generation_table(results):
+    lines = ["| preset | model | FID | KID x 1000 | SWD x 1000 | NN distance ratio | "
+             "near-copies |", "|---|---|---|---|---|---|---|"]
+    for preset, models in results["generation"].items():
+        for model, v in models.get("models", {}).items():
+            lines.append(f"| {preset} | {model} | {_f(v['fid'])} | {_f(v['kid'] * 1000)} | "
+                         f"{_f(v['swd'] * 1000)} | {_f(v['nn_ratio'])} | {v['near_copies']} |")
+    return "\n".join(lines)
+
+
+def tables(results):
+    """All tables as markdown, in the README's order."""
+    parts = [("Inpainting (masked PSNR / SSIM, held-out photos, 256 x 256)", inpainting_table),
+             ("Denoising (PSNR / SSIM, held-out photos, 256 x 256)", denoising_table),
+             ("Segmentation (held-out shapes scenes)", segmentation_table),
+             ("int8 TFLite latency", latency_table),
+             ("Generation", generation_table)]
+    out = []
+    for title, table in parts:
+        try:
+            out.append(f"\n### {title}\n\n{table(results)}")
+        except (KeyError, StopIteration):
+            continue
+    return "\n".join(out)
