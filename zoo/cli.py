@@ -113,11 +113,13 @@ def build_parser():
 
     from export.cli import add_export_parser
     from training.train_cli import add_train_parser
+    from zoo.inspect_cli import add_inspect_parser
     from zoo.preset_cli import add_preset_parsers
 
     add_train_parser(sub)
     add_export_parser(sub)
     add_preset_parsers(sub)
+    add_inspect_parser(sub)
     return parser
 
 
