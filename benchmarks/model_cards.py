@@ -174,3 +174,32 @@ def write_all(results, figures):
         write_json(meta, folder / "metadata.json")
         written.append(folder / "README.md")
     return written
+
+
+def _peer_summary(results, meta):
+    """The best classical peer's number on the preset's headline test, as text."""
+    name, task = meta["name"], meta["task"]
+    if task == "inpaint":
+        table = results["inpainting"]
+        peers = [m for m in table if m not in ("inpainter-natural", "unet-inpaint-natural")]
+        peer, value = _best_peer(table, peers, "strokes")
+        return f"{value:.2f} dB ({peer})"
+    if task == "denoise":
+        return f"{results['denoising']['BM3D']['sigma-25']['psnr']:.2f} dB (BM3D)"
+    if task == "segment":
+        peer = next(m for m in results["segmentation"] if m != name)
+        return f"{results['segmentation'][peer]['mean_iou']:.3f} ({peer})"
+    return (f"FID {results['generation'][name]['models']['keras.io reference']['fid']:.2f} "
+            "(keras.io DCGAN, same steps)")
+
+
+def readme_table(results):
+    """The README's preset table: one row per preset, headline metric next to the peer's."""
+    lines = ["| preset | task | parameters | weights MB | held-out result | best peer | "
+             "card |", "|---|---|---:|---:|---|---|---|"]
+    for name in sorted(p.name for p in PRESETS_DIR.iterdir() if (p / "metadata.json").is_file()):
+        meta = metadata(name)
+        lines.append(f"| `{name}` | {meta['task']} | {meta['parameters']:,} | "
+                     f"{meta['weights_bytes'] / 1e6:.1f} | {headline(results, meta)} | "
+                     f"{_peer_summary(results, meta)} | [card](zoo/presets/{name}/README.md) |")
+    return "\n".join(lines)
