@@ -23,7 +23,8 @@ CLOSING = {
                "box",
     "denoise": "train longer (the shipped recipe runs 10k steps at twice the width; this "
                "preset saw {steps:,} steps of {crop} px crops on a CPU) and on more photos",
-    "segment": "train longer and at the evaluation size",
+    "segment": "train longer (this preset saw {steps:,} steps) and on scenes of several "
+               "sizes, so that it labels shapes at any scale",
     "generate": "train longer: this preset saw {steps:,} steps on a CPU; the shipped recipe "
                 "runs 3,000",
 }
@@ -66,10 +67,17 @@ def _denoise_lines(results, name):
 
 
 def segmentation_verdicts(results, name):
-    iou = results["segmentation"][name]["mean_iou"]
+    own = results["segmentation"][name]
+    iou = own["mean_iou"]
     verdict = "met" if iou >= SEGMENT_TARGET else f"missed by {SEGMENT_TARGET - iou:.3f}"
-    return [f"- mean IoU {iou:.3f} on held-out scenes. Target >= {SEGMENT_TARGET}: "
-            f"**{verdict}**."]
+    lines = [f"- mean IoU {iou:.3f} on held-out {own['scene_size']} x {own['scene_size']} "
+             f"scenes (the size it was trained on). Target >= {SEGMENT_TARGET}: **{verdict}**."]
+    for method, v in results["segmentation"].items():
+        if method.startswith(name + " (") and v["scene_size"] != own["scene_size"]:
+            lines.append(f"- on {v['scene_size']} x {v['scene_size']} scenes, whose shapes are "
+                         f"{v['scene_size'] // own['scene_size']}x larger than any it saw: "
+                         f"mean IoU {v['mean_iou']:.3f}. Run it on scenes at its own scale.")
+    return lines
 
 
 def generation_verdicts(results, name):
@@ -112,7 +120,8 @@ def headline(results, meta):
     if task == "denoise":
         return f"PSNR {results['denoising'][name]['sigma-25']['psnr']:.2f} dB at sigma 25"
     if task == "segment":
-        return f"mean IoU {results['segmentation'][name]['mean_iou']:.3f}"
+        own = results["segmentation"][name]
+        return f"mean IoU {own['mean_iou']:.3f} ({own['scene_size']} px scenes)"
     return f"FID {results['generation'][name]['models']['zoo preset']['fid']:.2f}"
 
 

@@ -82,9 +82,12 @@ def run_repair(size, quick):
         zoo.load(quality_repair.DENOISE_PRESET, compile=False), size,
         (25,) if quick else quality_repair.SIGMAS, examples["denoise"])
     print("segmentation...", flush=True)
+    segmenter = zoo.load(quality_repair.SEGMENT_PRESET, compile=False)
+    scenes = 2 if quick else quality_repair.SEGMENT_SCENES
     results["segmentation"] = quality_repair.evaluate_segmentation(
-        zoo.load(quality_repair.SEGMENT_PRESET, compile=False), size,
-        2 if quick else quality_repair.SEGMENT_SCENES, examples["segment"])
+        segmenter, quality_repair.SEGMENT_SIZE, scenes, examples["segment"])
+    results["segmentation"].update(quality_repair.evaluate_segmentation(
+        segmenter, size, scenes, suffix=f" ({size} x {size} scenes)"))
     print("int8 TFLite latency...", flush=True)
     repair_presets = (*quality_repair.INPAINT_PRESETS, quality_repair.DENOISE_PRESET,
                       quality_repair.SEGMENT_PRESET)

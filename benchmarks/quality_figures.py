@@ -86,9 +86,11 @@ def denoising_table(results):
 
 
 def segmentation_table(results):
-    lines = ["| method | mean IoU | s / image |", "|---|---|---|"]
+    lines = ["| method | scene size | mean IoU | s / image |", "|---|---|---|---|"]
     for method, v in results["segmentation"].items():
-        lines.append(f"| {method} | {_f(v['mean_iou'], 3)} | {_f(v['seconds'], 3)} |")
+        size = v.get("scene_size", "-")
+        lines.append(f"| {method} | {size} x {size} | {_f(v['mean_iou'], 3)} | "
+                     f"{_f(v['seconds'], 3)} |")
     return "\n".join(lines)
 
 

@@ -21,6 +21,10 @@ STROKE_AREA = (0.08, 0.16)   # fraction of the photo hidden by strokes
 MASKS_PER_KIND = 2           # per photo
 SIGMAS = (15, 25, 50)        # 8-bit units
 SEGMENT_SCENES = 16
+# The segmenter is trained on 64 x 64 scenes, and a scene's shapes scale with its size:
+# it is scored at its own scale, and at 256 x 256 to show what happens off that scale.
+SEGMENT_SIZE = 64
+CLASSICAL_SEGMENTER = "classical threshold + shape rules"
 
 
 def test_photos(size):
@@ -109,14 +113,15 @@ def evaluate_denoising(model, size, sigmas=SIGMAS, examples=None):
     return _summarize(scores)
 
 
-def evaluate_segmentation(model, size, count=SEGMENT_SCENES, examples=None):
-    """Mean IoU over `count` test scenes: the preset and the classical baseline."""
+def evaluate_segmentation(model, size, count=SEGMENT_SCENES, examples=None, suffix=""):
+    """Mean IoU over `count` test scenes of `size` x `size`: the preset and the classical
+    baseline (method names get `suffix`)."""
     from zoo.inference import apply_to_image
 
     images, labels = shapes_scenes("test", count, size, size)
     num_classes = model.output.shape[-1]
     results = {}
-    for method in ("classical threshold + shape rules", SEGMENT_PRESET):
+    for method in (CLASSICAL_SEGMENTER, SEGMENT_PRESET):
         ious, times = [], []
         for image, truth in zip(images, labels, strict=True):
             if method == SEGMENT_PRESET:
@@ -129,6 +134,7 @@ def evaluate_segmentation(model, size, count=SEGMENT_SCENES, examples=None):
             times.append(seconds)
             if examples is not None and method not in examples:
                 examples[method] = {"image": image, "truth": truth, "predicted": predicted}
-        results[method] = {"mean_iou": float(np.mean(ious)), "seconds": float(np.median(times)),
-                           "cases": len(ious)}
+        results[method + suffix] = {"mean_iou": float(np.mean(ious)),
+                                    "seconds": float(np.median(times)), "cases": len(ious),
+                                    "scene_size": size}
     return results
