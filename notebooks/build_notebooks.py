@@ -263,6 +263,7 @@ def fine_tune_with_fit():
         '''),
         code(SETUP),
         code('''
+        import shutil
         import tempfile
         import time
         from pathlib import Path
@@ -452,6 +453,9 @@ def fine_tune_with_fit():
                    + [(f"{n} {psnr(r[i], clean[i]):.1f} dB", r[i]) for n, r in restored.items()]
                    + [("clean", clean[i])] for i in range(3)], size=2.5)
         '''),
+        code('''
+        shutil.rmtree(WORK)  # the temporary files; skip this cell to keep them
+        '''),
         md('''
         With only a few steps (quick mode) the change is noise; the full run fine-tunes a few
         hundred steps. For a long run on a GPU, `zoo train` does the same with a recipe
@@ -491,6 +495,7 @@ def export_for_mobile():
         code(SETUP),
         code('''
         import json
+        import shutil
         import statistics
         import tempfile
         import time
@@ -666,6 +671,9 @@ def export_for_mobile():
         fig.tight_layout()
         plt.show()
         '''),
+        code('''
+        shutil.rmtree(WORK)  # the temporary files; skip this cell to keep them
+        '''),
         md('''
         The same exports from the shell: `zoo export unet-inpaint-natural --format tflite
         --quantize int8 -o inpainter.tflite` (and `--format savedmodel`).
@@ -692,6 +700,7 @@ def train_a_dcgan():
         '''),
         code(SETUP),
         code('''
+        import shutil
         import tempfile
         import time
         from pathlib import Path
@@ -814,6 +823,9 @@ def train_a_dcgan():
         plt.title("latent interpolation, left to right")
         plt.show()
         print(f"interpolation rows: {len(rows)} x {STEPS} images")
+        '''),
+        code('''
+        shutil.rmtree(WORK)  # the temporary files; skip this cell to keep them
         '''),
         md('''
         `zoo train dcgan_digits` runs the full recipe (30 epochs, XLA, TensorBoard, resume);
