@@ -60,7 +60,13 @@ def _run(model, image, mask):
     return np.asarray(ops.convert_to_numpy(model(x, training=False))[0], np.float32)
 
 
-def apply_to_image(model, image, mask=None, tile=DEFAULT_TILE, overlap=DEFAULT_OVERLAP):
+def preferred_tile(model):
+    """The tile side a preset was validated with (`metadata.json` "inference_tile", set
+    by `zoo.load`), else `DEFAULT_TILE`."""
+    return getattr(model, "preset_tile", None) or DEFAULT_TILE
+
+
+def apply_to_image(model, image, mask=None, tile=None, overlap=DEFAULT_OVERLAP):
     """The model's output for one image of any size.
 
     Args:
@@ -68,7 +74,9 @@ def apply_to_image(model, image, mask=None, tile=DEFAULT_TILE, overlap=DEFAULT_O
         image: (H, W, C) float32 in [0, 1], C the model's channels.
         mask: (H, W, 1) or (H, W) in {0, 1}, 1 = hole; required by (and only for)
             inpainting models.
-        tile, overlap: tile side and the context kept around each tile's written part.
+        tile, overlap: tile side (default `preferred_tile(model)`) and the context kept
+            around each tile's written part. A model trained on small crops can fail on
+            large uniform regions seen whole; tiles of its training size avoid that.
     Returns: (H, W, C) float32 in [0, 1] for repair models, (H, W, classes)
     probabilities for segmentation.
     """
@@ -86,6 +94,7 @@ def apply_to_image(model, image, mask=None, tile=DEFAULT_TILE, overlap=DEFAULT_O
                              f"image size {width}x{height} (W x H).")
         mask = (mask > 0.5).astype(np.float32)
     factor = size_factor(model)
+    tile = tile or preferred_tile(model)
     tile = max(factor, tile - tile % factor)
     pad = ((0, _pad_amount(height, factor)), (0, _pad_amount(width, factor)))
     padded = np.pad(image, (*pad, (0, 0)), mode="reflect" if min(height, width) > 1 else "edge")
@@ -96,17 +105,28 @@ def apply_to_image(model, image, mask=None, tile=DEFAULT_TILE, overlap=DEFAULT_O
     return _tiled(model, padded, padded_mask, tile, overlap)[:height, :width]
 
 
+TILE_BATCH = 16  # tiles per model call
+
+
 def _tiled(model, image, mask, tile, overlap):
     full_h, full_w = image.shape[:2]
     tile_h, tile_w = min(tile, full_h), min(tile, full_w)
     overlap = min(overlap, tile_h // 4, tile_w // 4)
+    corners = [(top, left) for top in _starts(full_h, tile_h, tile_h - 2 * overlap)
+               for left in _starts(full_w, tile_w, tile_w - 2 * overlap)]
     output = None
-    for top in _starts(full_h, tile_h, tile_h - 2 * overlap):
-        for left in _starts(full_w, tile_w, tile_w - 2 * overlap):
-            window = (slice(top, top + tile_h), slice(left, left + tile_w))
-            result = _run(model, image[window], None if mask is None else mask[window])
-            if output is None:
-                output = np.zeros((full_h, full_w, result.shape[-1]), np.float32)
+    for first in range(0, len(corners), TILE_BATCH):
+        chunk = corners[first:first + TILE_BATCH]
+        windows = [(slice(t, t + tile_h), slice(lf, lf + tile_w)) for t, lf in chunk]
+        x = np.stack([image[w] for w in windows])
+        if mask is not None:
+            x = {"image": x, "mask": np.stack([mask[w] for w in windows])}
+        from keras import ops
+
+        results = np.asarray(ops.convert_to_numpy(model(x, training=False)), np.float32)
+        if output is None:
+            output = np.zeros((full_h, full_w, results.shape[-1]), np.float32)
+        for (top, left), result in zip(chunk, results, strict=True):
             # keep the interior; a tile at the image edge keeps its edge side too
             y0 = 0 if top == 0 else overlap
             x0 = 0 if left == 0 else overlap

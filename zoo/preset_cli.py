@@ -47,7 +47,7 @@ def _output_rgb8(task, output):
     return to_rgb8(output[None])[0]
 
 
-def predict_file(name, input_path, output_path, mask_path=None, tile=512):
+def predict_file(name, input_path, output_path, mask_path=None, tile=None):
     """Run the preset `name` on the image file `input_path`; write the result PNG
     (segmentation: one colour per class) to `output_path`. Returns a summary dict."""
     import zoo
@@ -125,7 +125,8 @@ def add_preset_parsers(sub):
     p.add_argument("input", help="image file (PNG, JPEG, ...)")
     p.add_argument("--mask", help="inpainting: mask image of the same size, white = hole")
     p.add_argument("-o", "--output", required=True, help="output PNG")
-    p.add_argument("--tile", type=int, default=512, help="tile side for large images")
+    p.add_argument("--tile", type=int, help="tile side (default: the one the preset was "
+                   "validated with, see its metadata.json inference_tile)")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("generate", help="sample a grid of images from a generator preset",

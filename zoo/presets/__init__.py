@@ -109,6 +109,8 @@ def load(name, compile=True):
                           f"model ({type(error).__name__}: {error}).") from None
     if compile:
         model.compile()
+    # the tile side `zoo.inference.apply_to_image` uses, chosen on validation images
+    model.preset_tile = meta.get("inference_tile")
     return model
 
 
