@@ -6,12 +6,15 @@ import pytest
 from zoo.cli import main
 
 
-def test_list_prints_one_line_per_architecture(capsys):
+def test_list_prints_one_line_per_architecture_then_the_presets(capsys):
     assert main(["list"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
+    architectures, presets = capsys.readouterr().out.strip().split("\n\n")
+    lines = architectures.splitlines()
     assert len(lines) == 4  # header + three families
     names = [line.split()[0] for line in lines[1:]]
     assert names == ["conv_autoencoder_inpainter", "dcgan", "unet"]
+    assert presets.splitlines()[0].split()[0] == "preset"
+    assert len(presets.splitlines()) == 7  # header + six presets
 
 
 def test_info_describes_inputs_outputs_and_parameters(capsys):
