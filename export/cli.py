@@ -20,8 +20,9 @@ def add_export_parser(subparsers):
     p.add_argument("--quantize", choices=QUANTIZATIONS, default="none",
                    help="TFLite variant (default: none = float32)")
     p.add_argument("--size", type=int, nargs=2, metavar=("H", "W"),
-                   help="input height and width (TFLite default: the model's own or "
-                        "256 256; SavedModel default: any size)")
+                   help="input height and width (TFLite default: a repair preset's "
+                        "inference tile, else the model's own size or 256 256; "
+                        "SavedModel default: any size)")
     p.add_argument("-o", "--out", required=True, help="output file (.tflite) or folder")
     p.add_argument("--force", action="store_true", help="replace an existing output")
     p.add_argument("--allow-degraded", action="store_true",
@@ -45,6 +46,23 @@ def _run_recipe(path):
         if config.is_file():
             return parse_recipe(json.loads(config.read_text())["recipe"])
     return None
+
+
+def preset_tiling(name):
+    """Sidecar fields telling an app how a repair preset must be run: in tiles of
+    `inference_tile` pixels with `tile_overlap` of context, as `zoo.inference` does.
+    Empty for presets without a tile (generators)."""
+    from zoo.inference import DEFAULT_OVERLAP
+    from zoo.presets import metadata
+
+    tile = metadata(name).get("inference_tile")
+    if not tile:
+        return {}
+    return {"inference_tile": tile, "tile_overlap": min(DEFAULT_OVERLAP, tile // 4),
+            "tiling": "run the photo in overlapping tiles of inference_tile pixels and keep "
+                      "each tile's interior (tile_overlap pixels in from every side that is "
+                      "not the photo's edge): the model was validated that way, and seen "
+                      "whole a large photo can fail on big uniform regions"}
 
 
 def load_preset_for_export(name):
@@ -98,12 +116,18 @@ def cmd_export(args):
 
     model, source, recipe = load_exportable(args.model)
     size = tuple(args.size) if args.size else None
+    notes = preset_tiling(args.model) if source.startswith("preset:") else {}
+    if notes and size is None and args.format == "tflite":
+        size = (notes["inference_tile"],) * 2
+        print(f"input size {size[0]}x{size[1]}: the preset's inference tile "
+              "(pass --size H W for another)")
     if args.format == "savedmodel":
         if args.quantize != "none":
             raise ValueError("--quantize applies to --format tflite only.")
         export_saved_model(model, args.out, input_size=size,
                            serving_version=args.serving_version, force=args.force,
-                           allow_degraded=args.allow_degraded, source=source, recipe=recipe)
+                           allow_degraded=args.allow_degraded, source=source, recipe=recipe,
+                           notes=notes)
     else:
         rep = None
         if args.quantize == "int8":
@@ -112,7 +136,8 @@ def cmd_export(args):
                                          count=args.calibration_examples, recipe=recipe)
         to_tflite(model, args.out, quantize=args.quantize, representative_data=rep,
                   input_size=size, int8_io=args.int8_io, force=args.force,
-                  allow_degraded=args.allow_degraded, source=source, recipe=recipe)
+                  allow_degraded=args.allow_degraded, source=source, recipe=recipe,
+                  notes=notes)
     print(f"wrote {args.out} (+ {Path(args.out).name}.json sidecar, "
           f"{Path(args.out).name}.verification.json report)")
     return 0

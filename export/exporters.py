@@ -54,7 +54,8 @@ def _tensor_quantization(details):
             for name, d in details.items() if np.dtype(d["dtype"]) != np.float32}
 
 
-def _sidecar(model, path, export_format, quantize, input_size, source, runtime=None):
+def _sidecar(model, path, export_format, quantize, input_size, source, runtime=None,
+             notes=None):
     import zoo
 
     batch = 1 if export_format == "tflite" else None  # see export.tflite.convert_model
@@ -81,6 +82,7 @@ def _sidecar(model, path, export_format, quantize, input_size, source, runtime=N
             "inputs": _tensor_quantization(runtime.input_details),
             "outputs": _tensor_quantization(runtime.output_details)}
         sidecar["ops"] = tflite.op_names(Path(path).read_bytes())
+    sidecar.update(notes or {})
     return sidecar
 
 
@@ -96,7 +98,7 @@ def _check_verdict(report, allow_degraded, log):
 
 def to_tflite(model, path, quantize="none", representative_data=None, input_size=None,
               int8_io=False, force=False, allow_degraded=False, source=None, recipe=None,
-              log=print):
+              notes=None, log=print):
     """Export a zoo model to a builtins-only .tflite file at `path`, verified.
 
     Args:
@@ -111,6 +113,7 @@ def to_tflite(model, path, quantize="none", representative_data=None, input_size
             verification. source: what to record as the source in the sidecar.
         recipe: the `training.recipe.Recipe` the model came from (its data is used for
             verification).
+        notes: extra sidecar fields (a preset's inference tile, for example).
     Returns the verification report (a dict).
     """
     input_size = input_size or default_input_size(model)
@@ -128,16 +131,17 @@ def to_tflite(model, path, quantize="none", representative_data=None, input_size
                          task, inputs, target)
         _check_verdict(report, allow_degraded, log)
         report["file_bytes"] = staging.stat().st_size
-        sidecar = _sidecar(model, staging, "tflite", quantize, input_size, source, runtime)
+        sidecar = _sidecar(model, staging, "tflite", quantize, input_size, source, runtime,
+                           notes)
     write_json(sidecar, _beside(path, ".json"))
     write_json(report, _beside(path, ".verification.json"))
     return report
 
 
 def export_saved_model(model, path, input_size=None, serving_version=None, force=False,
-                       allow_degraded=False, source=None, recipe=None, log=print):
+                       allow_degraded=False, source=None, recipe=None, notes=None, log=print):
     """Export a SavedModel folder at `path` (or `path/N` with `serving_version`),
-    verified against Keras; sidecar and report are written beside the folder."""
+    verified against Keras; sidecar (plus `notes`) and report are written beside it."""
     target = Path(path) / str(int(serving_version)) if serving_version is not None else Path(path)
     check_size = input_size or default_input_size(model)
     with staged_path(target, force=force, directory=True) as staging:
@@ -149,7 +153,8 @@ def export_saved_model(model, path, input_size=None, serving_version=None, force
         report = compare("savedmodel", _keras_output(model, inputs),
                          run_saved_model(staging, inputs), task, inputs, target_values)
         _check_verdict(report, allow_degraded, log)
-        sidecar = _sidecar(model, staging, "savedmodel", "none", input_size, source)
+        sidecar = _sidecar(model, staging, "savedmodel", "none", input_size, source,
+                           notes=notes)
     write_json(sidecar, _beside(target, ".json"))
     write_json(report, _beside(target, ".verification.json"))
     return report

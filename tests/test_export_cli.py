@@ -69,3 +69,15 @@ def test_existing_output_needs_force(tmp_path, capsys):
     assert main(args) == 2
     assert "--force" in capsys.readouterr().err and out.read_bytes() == b"old"
     assert main([*args, "--force"]) == 0 and out.read_bytes()[4:8] == b"TFL3"
+
+
+def test_a_repair_preset_exports_at_its_inference_tile(tmp_path, capsys):
+    out = tmp_path / "denoise.tflite"
+    assert main(["export", "unet-denoise-natural", "--format", "tflite", "--quantize",
+                 "float16", "-o", str(out)]) == 0
+    assert "the preset's inference tile" in capsys.readouterr().out
+    sidecar = json.loads((tmp_path / "denoise.tflite.json").read_text())
+    assert sidecar["inputs"][0]["shape"] == [1, 64, 64, 3]
+    assert sidecar["inference_tile"] == 64 and sidecar["tile_overlap"] == 16
+    report = json.loads((tmp_path / "denoise.tflite.verification.json").read_text())
+    assert report["passed"] and report["task_metric"]["name"] == "psnr"
