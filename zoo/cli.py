@@ -112,6 +112,7 @@ def build_parser():
     p.set_defaults(func=cmd_demo)
 
     from export.cli import add_export_parser
+    from training.images_cli import add_images_parser
     from training.train_cli import add_train_parser
     from zoo.inspect_cli import add_inspect_parser
     from zoo.preset_cli import add_preset_parsers
@@ -120,6 +121,7 @@ def build_parser():
     add_export_parser(sub)
     add_preset_parsers(sub)
     add_inspect_parser(sub)
+    add_images_parser(sub)
     return parser
 
 

@@ -18,29 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.presets import load_preset_or_file
+
 DEFAULT_SIZE = 256   # long side of the image the model sees (feature maps grow with it)
-
-
-def load_model(name):
-    """A preset (`zoo.load(name, compile=False)`) or a .keras file."""
-    import zoo
-    from zoo.presets import preset_names
-
-    path = Path(name)
-    if path.suffix == ".keras" or path.is_file():
-        if not path.is_file():
-            raise FileNotFoundError(f"No such model file: {name}")
-        import keras
-
-        try:
-            return keras.saving.load_model(path, compile=False)
-        except Exception as error:  # Keras raises many types for a bad file
-            raise ValueError(f"Cannot load {name} as a Keras model "
-                             f"({type(error).__name__}: {error}).") from None
-    if name not in preset_names():
-        raise ValueError(f"Unknown model {name!r}: give a preset name ("
-                         f"{', '.join(preset_names())}) or a .keras file.")
-    return zoo.load(name, compile=False)
 
 
 def _center_crop(array, height, width):
@@ -100,7 +80,7 @@ def inspect_model(name, image_path=None, output=None, layers=None, mask_path=Non
         raise FileNotFoundError(f"No such image: {image_path}")
     if mask_path is not None and not Path(mask_path).is_file():
         raise FileNotFoundError(f"No such mask: {mask_path}")
-    model = load_model(name)
+    model = load_preset_or_file(name)
     if visualize._is_dcgan(model):
         net = model.discriminator if image_path is not None else model.generator
     else:
@@ -151,7 +131,7 @@ def cmd_inspect(args):
     from zoo import visualize
 
     if args.list_layers:
-        model = load_model(args.name)
+        model = load_preset_or_file(args.name)
         part = None
         if visualize._is_dcgan(model):
             part = "discriminator" if args.image is not None else "generator"

@@ -48,15 +48,16 @@ def _output_rgb8(task, output):
 
 
 def predict_file(name, input_path, output_path, mask_path=None, tile=None):
-    """Run the preset `name` on the image file `input_path`; write the result PNG
-    (segmentation: one colour per class) to `output_path`. Returns a summary dict."""
-    import zoo
+    """Run the preset or .keras file `name` on the image file `input_path`; write the
+    result PNG (segmentation: one colour per class) to `output_path`. Returns a
+    summary dict."""
     from training.grids import save_png
     from training.image_folder import load_image
     from training.tasks import task_of
     from zoo.inference import apply_to_image
+    from zoo.presets import load_preset_or_file
 
-    model = zoo.load(name, compile=False)
+    model = load_preset_or_file(name)
     task = task_of(model)
     if task == "generate":
         raise ValueError(f"{name} is a generator: use `zoo generate {name}`.")
@@ -117,11 +118,12 @@ def cmd_generate(args):
 
 
 def add_preset_parsers(sub):
-    p = sub.add_parser("predict", help="repair or segment an image file with a preset",
+    p = sub.add_parser("predict", help="repair or segment an image file with a preset or .keras model",
                        description="Run an inpaint / denoise / segment preset on an image of "
                                    "any size (padded and tiled to what the model takes, then "
                                    "cropped back) and write the result as a PNG.")
-    p.add_argument("name", help="preset name (see `zoo list`)")
+    p.add_argument("name", help="preset name (see `zoo list`) or a .keras file (a `zoo "
+                                "train` run's model.keras)")
     p.add_argument("input", help="image file (PNG, JPEG, ...)")
     p.add_argument("--mask", help="inpainting: mask image of the same size, white = hole")
     p.add_argument("-o", "--output", required=True, help="output PNG")

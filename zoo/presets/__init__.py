@@ -129,3 +129,22 @@ def run_preset_model(model, inputs):
         return ops.convert_to_numpy(model.generator(inputs["latent"], training=False))
     x = inputs if isinstance(model.input, dict) else inputs["image"]
     return np.asarray(ops.convert_to_numpy(model(x, training=False)), dtype=np.float32)
+
+
+def load_preset_or_file(name):
+    """A preset (`zoo.load(name, compile=False)`) or a .keras file."""
+    path = Path(name)
+    if path.suffix == ".keras" or path.is_file():
+        if not path.is_file():
+            raise FileNotFoundError(f"No such model file: {name}")
+        import keras
+
+        try:
+            return keras.saving.load_model(path, compile=False)
+        except Exception as error:  # Keras raises many types for a bad file
+            raise ValueError(f"Cannot load {name} as a Keras model "
+                             f"({type(error).__name__}: {error}).") from None
+    if name not in preset_names():
+        raise ValueError(f"Unknown model {name!r}: give a preset name ("
+                         f"{', '.join(preset_names())}) or a .keras file.")
+    return load(name, compile=False)
