@@ -118,7 +118,7 @@ def cmd_generate(args):
 
 
 def add_preset_parsers(sub):
-    p = sub.add_parser("predict", help="repair or segment an image file with a preset or .keras model",
+    p = sub.add_parser("predict", help="repair or segment an image with a preset or .keras model",
                        description="Run an inpaint / denoise / segment preset on an image of "
                                    "any size (padded and tiled to what the model takes, then "
                                    "cropped back) and write the result as a PNG.")
