@@ -50,6 +50,12 @@ def test_steps_override_and_run_summary(tmp_path, capsys):
     config = json.loads((run / "config.json").read_text())
     assert config["recipe"]["training"]["steps_per_epoch"] == 3
     assert config["recipe"]["name"] == "tiny"
+    weights = (run / "model.keras").read_bytes()
+    # resuming a finished run is an error that leaves the run as it was
+    args = ["train", str(write_recipe(tmp_path)), "--steps", "3", "--out", str(run), "--resume"]
+    assert main(args) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+    assert (run / "model.keras").read_bytes() == weights
 
 
 def test_a_typo_fails_before_anything_is_written(tmp_path, capsys):

@@ -80,6 +80,9 @@ def _prepare_run_dir(run_dir, config, resume):
         if not resume:
             raise FileExistsError(f"{run_dir} already holds a run; pass --resume to continue "
                                   "it or --out to choose another folder.")
+        if (run_dir / "metrics.json").exists() and not (run_dir / "backup").exists():
+            raise FileExistsError(f"{run_dir} holds a finished run (metrics.json): there is "
+                                  "nothing to resume. Choose another --out to train again.")
         previous = json.loads(config_path.read_text())["recipe"]
         current = json.loads(json.dumps(config["recipe"]))  # tuples -> lists, as stored
         changed = [f"{section}.{key}" for section, values in current.items()
