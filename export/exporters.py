@@ -13,7 +13,9 @@ import keras
 import numpy as np
 
 from export import tflite
+from export.calibration import OUTLIER_RATIO, outlier_examples
 from export.data import example_batch
+from export.equalize import equalize_skip_ranges
 from export.files import staged_path
 from export.runtime import TFLiteModel, run_saved_model
 from export.saved_model import write_saved_model
@@ -121,7 +123,12 @@ def to_tflite(model, path, quantize="none", representative_data=None, input_size
         check_spatial_size(model, input_size)
     with staged_path(path, force=force) as staging:
         log(f"converting to TFLite ({quantize})...")
-        data = tflite.convert_model(model, quantize, representative_data, input_size, int8_io)
+        converted, calibration = model, None
+        if quantize == "int8" and representative_data is not None:
+            converted, representative_data, calibration = _prepare_int8(
+                model, representative_data, log)
+        data = tflite.convert_model(converted, quantize, representative_data, input_size,
+                                    int8_io)
         tflite.check_builtins_only(data)
         staging.write_bytes(data)
         log("verifying against Keras...")
@@ -131,6 +138,8 @@ def to_tflite(model, path, quantize="none", representative_data=None, input_size
                          task, inputs, target)
         _check_verdict(report, allow_degraded, log)
         report["file_bytes"] = staging.stat().st_size
+        if calibration is not None:
+            report["calibration"] = calibration
         sidecar = _sidecar(model, staging, "tflite", quantize, input_size, source, runtime,
                            notes)
     write_json(sidecar, _beside(path, ".json"))
@@ -158,6 +167,39 @@ def export_saved_model(model, path, input_size=None, serving_version=None, force
     write_json(sidecar, _beside(target, ".json"))
     write_json(report, _beside(target, ".verification.json"))
     return report
+
+
+def _prepare_int8(model, representative_data, log):
+    """(model to convert, calibration data, summary): outlier examples dropped (see
+    export/calibration.py), then a U-Net's skip ranges equalized (export/equalize.py)."""
+    network = serving_model(model)
+    inputs = _stacked(representative_data)
+    feed = inputs if isinstance(network.input, dict) else next(iter(inputs.values()))
+    dropped = outlier_examples(network, feed)
+    keep = np.setdiff1d(np.arange(len(next(iter(inputs.values())))), dropped)
+    inputs = {name: value[keep] for name, value in inputs.items()}
+    if len(dropped):
+        log(f"calibration: dropped {len(dropped)} of {len(dropped) + len(keep)} examples "
+            f"whose activations reach over {OUTLIER_RATIO:g}x the typical peak")
+    converted, scales = equalize_skip_ranges(model, inputs)
+    if scales:
+        log(f"equalized {len(scales)} skip connections for int8 (same function, matched "
+            "ranges)")
+
+    def calibration_data():
+        for i in range(len(keep)):
+            yield {name: value[i:i + 1] for name, value in inputs.items()}
+
+    summary = {"examples": int(len(keep)), "dropped_outliers": int(len(dropped)),
+               "equalized_skips": len(scales)}
+    return converted, calibration_data, summary
+
+
+def _stacked(representative_data):
+    """{input name: (N, ...)} from a representative-data callable's batch-1 examples."""
+    examples = list(representative_data())
+    return {name: np.concatenate([example[name] for example in examples])
+            for name in examples[0]}
 
 
 def _beside(path, suffix):

@@ -72,12 +72,16 @@ def test_existing_output_needs_force(tmp_path, capsys):
 
 
 def test_a_repair_preset_exports_at_its_inference_tile(tmp_path, capsys):
+    # the denoiser's int8 export failed (9 dB vs Keras) until outlier calibration examples
+    # were dropped: 3 of its 64 crops drive its decoder to +-280
     out = tmp_path / "denoise.tflite"
-    assert main(["export", "unet-denoise-natural", "--format", "tflite", "--quantize",
-                 "float16", "-o", str(out)]) == 0
+    assert main(["export", "unet-denoise-natural", "--format", "tflite", "--quantize", "int8",
+                 "-o", str(out)]) == 0
     assert "the preset's inference tile" in capsys.readouterr().out
     sidecar = json.loads((tmp_path / "denoise.tflite.json").read_text())
     assert sidecar["inputs"][0]["shape"] == [1, 64, 64, 3]
     assert sidecar["inference_tile"] == 64 and sidecar["tile_overlap"] == 16
     report = json.loads((tmp_path / "denoise.tflite.verification.json").read_text())
-    assert report["passed"] and report["task_metric"]["name"] == "psnr"
+    assert report["passed"] and report["psnr_vs_keras_db"] > 40
+    assert report["calibration"]["dropped_outliers"] >= 1
+    assert report["calibration"]["equalized_skips"] == 4
