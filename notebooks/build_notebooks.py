@@ -1004,8 +1004,8 @@ def look_inside():
         code('''
         CROP = 32 if QUICK else 64
         BATCH = 8 if QUICK else 16
-        EPOCHS = 2 if QUICK else 6
-        STEPS_PER_EPOCH = 2 if QUICK else 25
+        EPOCHS = 2 if QUICK else 4
+        STEPS_PER_EPOCH = 2 if QUICK else 20
         BASE = {"filters": (8, 16) if QUICK else (16, 32, 64), "residual": True}
         KNOBS = {
             "max pool, 3x3 (baseline)": {},
