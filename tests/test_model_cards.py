@@ -1,0 +1,42 @@
+"""Every model card and headline is what `benchmarks/quality.py --write-cards` writes from
+the committed results, so a card's numbers are the benchmark's."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from zoo.presets import PRESETS_DIR, metadata, preset_names
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import model_cards  # noqa: E402
+
+RESULTS = json.loads((ROOT / "benchmarks" / "results" / "quality.json").read_text())
+
+
+def _figure(name):
+    found = [f for f in ("before_after.png", "samples.png") if (PRESETS_DIR / name / f).exists()]
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_card_and_headline_follow_from_the_results(name):
+    meta = metadata(name)
+    card = (PRESETS_DIR / name / "README.md").read_text()
+    assert card == model_cards.card_text(RESULTS, meta, _figure(name))
+    assert meta["headline"] == model_cards.headline(RESULTS, meta)
+    assert meta["sha256"] in card and f"{meta['training_steps']:,} steps" in card
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_a_card_says_what_would_close_each_missed_target(name):
+    meta = metadata(name)
+    verdicts = (model_cards.VERDICTS[meta["task"]](RESULTS, name)
+                + model_cards.latency_verdict(RESULTS, name))
+    card = (PRESETS_DIR / name / "README.md").read_text()
+    missed = [line for line in verdicts if "missed" in line]
+    assert ("## What would close the gap" in card) == bool(missed)
+    assert all(line in card for line in verdicts)
