@@ -80,9 +80,6 @@ def _prepare_run_dir(run_dir, config, resume):
         if not resume:
             raise FileExistsError(f"{run_dir} already holds a run; pass --resume to continue "
                                   "it or --out to choose another folder.")
-        if (run_dir / "metrics.json").exists() and not (run_dir / "backup").exists():
-            raise FileExistsError(f"{run_dir} holds a finished run (metrics.json): there is "
-                                  "nothing to resume. Choose another --out to train again.")
         previous = json.loads(config_path.read_text())["recipe"]
         current = json.loads(json.dumps(config["recipe"]))  # tuples -> lists, as stored
         changed = [f"{section}.{key}" for section, values in current.items()
@@ -92,6 +89,9 @@ def _prepare_run_dir(run_dir, config, resume):
             raise RecipeError(f"cannot resume: {run_dir} was started with a different recipe "
                               f"({', '.join(k.removesuffix('.None') for k in changed)} "
                               "changed).")
+        if (run_dir / "metrics.json").exists() and not (run_dir / "backup").exists():
+            raise FileExistsError(f"{run_dir} holds a finished run (metrics.json): there is "
+                                  "nothing to resume. Choose another --out to train again.")
     elif run_dir.exists() and any(run_dir.iterdir()) and not resume:
         raise FileExistsError(f"{run_dir} exists and is not empty; choose another --out.")
     write_json(config, config_path)
