@@ -83,3 +83,30 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="discriminator takes"):
         zoo.DCGAN(gen, disc)
     harness.check_bad_input_shape(build().generator, np.zeros((1, 5), "float32"), "shape")
+
+
+def _fit_seeded(g_optimizer):
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(0)
+    gan = build(seed=0)
+    gan.compile(g_optimizer=g_optimizer)
+    images = np.random.default_rng(0).uniform(size=(8, 16, 16, 1)).astype("float32")
+    gan.fit(images, batch_size=4, epochs=2, verbose=0)
+    return gan
+
+
+def test_generator_ema_replaces_weights_when_fit_ends():
+    import keras
+
+    plain = _fit_seeded(keras.optimizers.Adam(2e-4, beta_1=0.5))
+    averaged = _fit_seeded(keras.optimizers.Adam(2e-4, beta_1=0.5, use_ema=True,
+                                                 ema_momentum=0.5))
+    averages = averaged.g_optimizer._model_variables_moving_average
+    for weight, average in zip(averaged.generator.trainable_variables, averages, strict=True):
+        np.testing.assert_array_equal(weight.numpy(), average.numpy())
+    # The average only changes what the generator ends with, not how training went.
+    for a, b in zip(plain.discriminator.get_weights(), averaged.discriminator.get_weights(),
+                    strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert any(not np.allclose(a, b) for a, b in zip(
+        plain.generator.get_weights(), averaged.generator.get_weights(), strict=True))

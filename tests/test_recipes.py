@@ -71,6 +71,7 @@ def test_defaults_fill_in_and_single_numbers_mean_fixed_values():
     (with_changes("degradation", masks="huge"), r"degradation\.masks = 'huge'"),
     (with_changes("training", learning_rate=-1.0), r"training\.learning_rate must be > 0"),
     (with_changes("data", batch_size=0), r"data\.batch_size must be >= 1"),
+    (with_changes("training", generator_ema=1.0), r"training\.generator_ema must be in \[0, 1\)"),
     ({"data": MINIMAL["data"]}, "missing required key model"),
 ])
 def test_recipe_mistakes_name_the_key(table, message):
@@ -109,3 +110,13 @@ def test_steps_override_splits_into_equal_epochs(steps, steps_per_epoch, expecte
 def test_steps_and_epochs_together_are_refused():
     with pytest.raises(ValueError, match="not both"):
         apply_overrides(parse_recipe(MINIMAL), steps=5, epochs=2)
+
+
+def test_generator_ema_averages_only_the_generator():
+    from training.run import build_model, compile_model
+
+    recipe = load_recipe("dcgan_digits").replace("training", generator_ema=0.9)
+    gan = build_model(recipe)
+    compile_model(gan, recipe, total_steps=10)
+    assert gan.g_optimizer.use_ema and gan.g_optimizer.ema_momentum == 0.9
+    assert not gan.d_optimizer.use_ema

@@ -35,11 +35,17 @@ def learning_rate_schedule(training, total_steps, base):
                                                        decay_rate=0.1)
 
 
-def build_optimizer(training, total_steps, gan=False):
-    """The optimizer a recipe asks for; `gan` picks the DCGAN defaults (2e-4, beta_1 0.5)."""
+def build_optimizer(training, total_steps, gan=False, ema=0.0):
+    """The optimizer a recipe asks for; `gan` picks the DCGAN defaults (2e-4, beta_1 0.5).
+
+    ema > 0 keeps an exponential moving average of the weights (Keras `use_ema`, momentum
+    `ema`) that replaces them when `fit` ends.
+    """
     base = training.learning_rate or (GAN_LEARNING_RATE if gan else DEFAULT_LEARNING_RATE)
     rate = learning_rate_schedule(training, total_steps, base)
     extra = {} if training.clipnorm is None else {"clipnorm": training.clipnorm}
+    if ema:
+        extra.update(use_ema=True, ema_momentum=ema)
     beta_1 = training.beta_1 if training.beta_1 is not None else (GAN_BETA_1 if gan else 0.9)
     if training.optimizer == "adam":
         return keras.optimizers.Adam(rate, beta_1=beta_1, **extra)

@@ -76,6 +76,7 @@ class TrainingSection:
     clipnorm: float | None = None
     adversarial_loss: str = "bce"
     r1_gamma: float = 0.0
+    generator_ema: float = 0.0
     mixed_precision: str = "none"
     jit_compile: bool = False
 
@@ -208,6 +209,9 @@ def _check_semantics(recipe):
     lr = recipe.training.learning_rate
     if lr is not None and lr <= 0:
         raise RecipeError(f"training.learning_rate must be > 0, got {lr}.")
+    ema = recipe.training.generator_ema
+    if not 0 <= ema < 1:
+        raise RecipeError(f"training.generator_ema must be in [0, 1) (0 = off), got {ema}.")
     _check_choice("degradation.masks", recipe.degradation.masks, tuple(MASK_PRESETS))
     _check_choice("training.optimizer", recipe.training.optimizer, OPTIMIZERS)
     _check_choice("training.schedule", recipe.training.schedule, SCHEDULES)

@@ -118,7 +118,8 @@ def compile_model(model, recipe, total_steps):
     jit = True if keras.backend.backend() == "jax" else training.jit_compile
     if isinstance(model, DCGAN):
         model.compile(d_optimizer=build_optimizer(training, total_steps, gan=True),
-                      g_optimizer=build_optimizer(training, total_steps, gan=True),
+                      g_optimizer=build_optimizer(training, total_steps, gan=True,
+                                                  ema=training.generator_ema),
                       loss=training.adversarial_loss, r1_gamma=training.r1_gamma,
                       jit_compile=jit)
     else:

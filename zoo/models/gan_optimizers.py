@@ -44,6 +44,18 @@ class GANOptimizers(keras.optimizers.Optimizer):
         raise TypeError("GANOptimizers has no update rule of its own: apply d_optimizer "
                         "and g_optimizer to the discriminator's and generator's gradients.")
 
+    def finalize_variable_values(self, var_list):
+        """At the end of `fit`, copy each network's moving average (an optimizer built
+        with `use_ema=True`) into its weights.
+
+        `var_list` is the whole GAN's; each optimizer overwrites only the variables it
+        was built for, in the order it holds their averages.
+        """
+        for optimizer in (self.d_optimizer, self.g_optimizer):
+            inner = getattr(optimizer, "inner_optimizer", optimizer)
+            if inner.use_ema:
+                inner.finalize_variable_values(inner._trainable_variables)
+
     def get_config(self):
         return {
             "name": self.name,
