@@ -220,3 +220,15 @@ def readme_table(results):
                      f"{meta['weights_bytes'] / 1e6:.1f} | {headline(results, meta)} | "
                      f"{_peer_summary(results, meta)} | [card](zoo/presets/{name}/README.md) |")
     return "\n".join(lines)
+
+
+def targets_summary(results):
+    """The README's list of issue-5 targets: one verdict line per preset and target, in
+    the cards' words, each prefixed with the preset's name."""
+    lines = []
+    for name in sorted(p.name for p in PRESETS_DIR.iterdir() if (p / "metadata.json").is_file()):
+        task = metadata(name)["task"]
+        verdicts = VERDICTS[task](results, name) + latency_verdict(results, name)
+        lines += [f"- `{name}`, {line[2:]}" for line in verdicts if "**" in line]
+    return "\n".join(lines)
+

@@ -40,3 +40,15 @@ def test_a_card_says_what_would_close_each_missed_target(name):
     missed = [line for line in verdicts if "missed" in line]
     assert ("## What would close the gap" in card) == bool(missed)
     assert all(line in card for line in verdicts)
+
+
+@pytest.mark.parametrize("table", ["inpainting_table", "denoising_table", "segmentation_table",
+                                   "latency_table", "generation_table"])
+def test_readme_quality_tables_are_the_benchmarks(table):
+    import quality_figures
+
+    assert getattr(quality_figures, table)(RESULTS) in (ROOT / "README.md").read_text()
+
+
+def test_readme_preset_table_is_the_benchmarks():
+    assert model_cards.readme_table(RESULTS) in (ROOT / "README.md").read_text()
