@@ -82,7 +82,11 @@ def score_variant(preset, variant, steps, feature_model, train_features, quick, 
                                subset_size=min(len(sample_features), len(train_features)))
     return {"fid_train": gm.fid(sample_features, train_features), "kid_train": kid_mean,
             "kid_train_std": kid_std, "train_seconds": seconds,
-            "training": VARIANTS[variant][0], "model_config": VARIANTS[variant][1]}
+            "training": VARIANTS[variant][0], "model_config": VARIANTS[variant][1],
+            # what ran, whatever the preset's recipe says today
+            "adversarial_loss": recipe.training.adversarial_loss,
+            "generator_ema": recipe.training.generator_ema,
+            "spectral_norm": bool(recipe.model.config.get("spectral_norm", False))}
 
 
 def main(argv=None):

@@ -39,6 +39,13 @@ RUN_ELSEWHERE = {
         "tests/test_classical_peers.py::test_tune_on_validation_runs",
     "python benchmarks/train_throughput.py":
         "tests/test_benchmark_throughput.py::test_every_path_has_positive_finite_timings",
+    "python benchmarks/gan_variants.py dcgan-textures --variants preset bce lsgan lsgan+ema "
+    "bce+ema": "tests/test_gan_variants.py::test_a_variant_changes_only_what_it_names",
+    "python benchmarks/gan_variants.py dcgan-digits --variants preset lsgan+ema":
+        "tests/test_gan_variants.py::test_the_preset_variant_is_the_shipped_recipe",
+    "python benchmarks/unet_width_latency.py":
+        "tests/test_benchmark_unet_width.py::"
+        "test_narrower_unets_are_smaller_and_ratios_follow_from_the_times",
     "python benchmarks/export_latency.py":
         "tests/test_benchmark_export_latency.py::test_every_architecture_and_variant_has_a_row",
     "python -m training.make_preset unet-segment-shapes --steps 3200 --out runs/presets":
