@@ -39,7 +39,14 @@ with mirrored.scope():
                            generator_filters=(8, 4), discriminator_filters=(4, 8), seed=0)
 latents = mirrored.experimental_local_results(
     mirrored.run(tf.function(lambda: _replica_latents(gan, 2, tf))))
-print(json.dumps({"replicas": mirrored.num_replicas_in_sync,
+with mirrored.scope():  # generator EMA: averaged and swapped in across two replicas
+    gan.compile(g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5, use_ema=True,
+                                                  ema_momentum=0.5))
+gan.fit(np.random.default_rng(0).uniform(size=(8, 16, 16, 1)).astype("float32"),
+        batch_size=4, epochs=2, verbose=0)
+ema_swapped = all(np.array_equal(np.asarray(w), np.asarray(a)) for w, a in zip(
+    gan.generator.trainable_variables, gan.g_optimizer._model_variables_moving_average))
+print(json.dumps({"replicas": mirrored.num_replicas_in_sync, "ema_swapped": ema_swapped,
                   "two": [two_loss, two_weights], "one": [one_loss, one_weights],
                   "latents": [np.asarray(v).tolist() for v in latents]}))
 """
@@ -65,3 +72,4 @@ def test_two_replicas_match_one_device_and_draw_their_own_latents():
     first, second = (np.asarray(v) for v in report["latents"])
     assert first.shape == second.shape == (2, 8)
     assert not np.allclose(first, second), "both replicas drew the same latents"
+    assert report["ema_swapped"], "generator weights are not the EMA after fit"
