@@ -50,5 +50,7 @@ def test_readme_quality_tables_are_the_benchmarks(table):
     assert getattr(quality_figures, table)(RESULTS) in (ROOT / "README.md").read_text()
 
 
-def test_readme_preset_table_is_the_benchmarks():
-    assert model_cards.readme_table(RESULTS) in (ROOT / "README.md").read_text()
+def test_readme_preset_table_and_targets_are_the_benchmarks():
+    readme = (ROOT / "README.md").read_text()
+    assert model_cards.readme_table(RESULTS) in readme
+    assert model_cards.targets_summary(RESULTS) in readme
