@@ -146,3 +146,12 @@ def test_table_is_printed_with_a_row_per_model_and_variant(runs):
             for variant in VARIANTS:
                 assert any(line.startswith(f"| {label} |") and f"| {variant} |" in line
                            for line in stdout.splitlines()), (label, variant)
+
+
+def test_readme_table_is_the_committed_result():
+    result = json.loads((ROOT / "benchmarks" / "results" / "export_latency.json").read_text())
+    sys.path.insert(0, str(SCRIPT.parent))
+    import export_latency
+
+    assert export_latency.markdown_table(result["rows"]) == result["table"]
+    assert result["table"] in (ROOT / "README.md").read_text()
