@@ -1,7 +1,8 @@
-"""What both benchmarks record: machine facts, load average, and the JSON writer."""
+"""What the benchmarks share: machine facts, load average, a timing loop and the JSON writer."""
 
 import os
 import platform
+import time
 
 import keras
 import numpy as np
@@ -30,3 +31,15 @@ def load_average():
         return [round(x, 2) for x in os.getloadavg()]
     except (AttributeError, OSError):
         return None
+
+
+def warm_median_seconds(run, repeats):
+    """Median seconds of `repeats` calls of `run()`, after one untimed warm-up call
+    (XNNPACK packs a .tflite's weights on its first call)."""
+    run()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return float(np.median(times))

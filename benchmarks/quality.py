@@ -32,10 +32,9 @@ for folder in (BENCH_DIR, REPO_ROOT):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-import numpy as np  # noqa: E402
 import quality_figures  # noqa: E402
 import quality_repair  # noqa: E402
-from bench_common import load_average, machine_info, write_json  # noqa: E402
+from bench_common import load_average, machine_info, warm_median_seconds, write_json  # noqa: E402
 
 import zoo  # noqa: E402
 
@@ -63,13 +62,8 @@ def tflite_latency(name, size, repeats=LATENCY_REPEATS):
                            recipe=recipe, allow_degraded=True, log=lambda message: None)
         runtime = TFLiteModel(path, num_threads=1)
         inputs, _, _ = example_batch(model, (size, size), 1, recipe=recipe)
-        runtime.run_one(inputs)  # warm-up: XNNPACK packs weights on the first call
-        times = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            runtime.run_one(inputs)
-            times.append(time.perf_counter() - started)
-    return {"seconds": float(np.median(times)), "psnr_vs_keras_db": report["psnr_vs_keras_db"],
+        seconds = warm_median_seconds(lambda: runtime.run_one(inputs), repeats)
+    return {"seconds": seconds, "psnr_vs_keras_db": report["psnr_vs_keras_db"],
             "verification_passed": report["passed"],
             "file_bytes": report["file_bytes"], "task_metric": report.get("task_metric")}
 

@@ -13,7 +13,6 @@ a table of medians and ratios and writes benchmarks/results/unet_width_latency.j
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -23,7 +22,7 @@ for folder in (BENCH_DIR, REPO_ROOT):
         sys.path.insert(0, str(folder))
 
 import numpy as np  # noqa: E402
-from bench_common import load_average, machine_info, write_json  # noqa: E402
+from bench_common import load_average, machine_info, warm_median_seconds, write_json  # noqa: E402
 
 import zoo  # noqa: E402
 
@@ -31,16 +30,6 @@ RESULTS = BENCH_DIR / "results" / "unet_width_latency.json"
 SIZE = 256
 WIDTHS = ((16, 32, 64, 128), (12, 24, 48, 96), (8, 16, 32, 64))
 STROKE_AREA = (0.08, 0.16)  # as the quality benchmark's stroke masks
-
-
-def _median_seconds(run, repeats):
-    run()  # warm-up: XNNPACK packs the weights on the first call
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return float(np.median(times))
 
 
 def int8_seconds(filters, mask_input, size, repeats):
@@ -57,7 +46,7 @@ def int8_seconds(filters, mask_input, size, repeats):
                            log=lambda message: None)
         runtime = TFLiteModel(path, num_threads=1)
         inputs, _, _ = example_batch(model, (size, size), 1)
-        seconds = _median_seconds(lambda: runtime.run_one(inputs), repeats)
+        seconds = warm_median_seconds(lambda: runtime.run_one(inputs), repeats)
     return seconds, report["file_bytes"], model.count_params()
 
 
@@ -71,7 +60,7 @@ def biharmonic_seconds(size, repeats):
 
     photo = center_square(load_images("natural", "test")[0], size)
     mask = random_mask(np.random.default_rng(2026), size, size, "medium", STROKE_AREA)
-    return _median_seconds(lambda: inpaint_biharmonic(photo, mask), repeats)
+    return warm_median_seconds(lambda: inpaint_biharmonic(photo, mask), repeats)
 
 
 def main(argv=None):
