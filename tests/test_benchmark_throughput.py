@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.xdist_group("benchmark_throughput")  # module fixtures run once
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "train_throughput.py"
 PATHS = ("zoo fit", "zoo fit (XLA)", "plain loop", "tf.function loop")

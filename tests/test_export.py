@@ -22,6 +22,8 @@ from export import (
 from export import verify as verify_module
 from export.runtime import TFLiteModel
 
+pytestmark = pytest.mark.xdist_group("export")  # module fixtures run once
+
 SIZE = (64, 64)
 QUIET = dict(log=lambda message: None)
 

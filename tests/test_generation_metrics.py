@@ -20,6 +20,8 @@ import generation_metrics as gm  # noqa: E402
 from training import datasets  # noqa: E402
 from training.images import resize  # noqa: E402
 
+pytestmark = pytest.mark.xdist_group("generation_metrics")  # module fixtures run once
+
 
 @pytest.fixture(scope="module")
 def digits():

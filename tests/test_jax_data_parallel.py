@@ -25,6 +25,8 @@ import zoo
 from training import distribute
 from training.synthetic import random_batch
 
+pytestmark = pytest.mark.xdist_group("jax_data_parallel")  # module fixtures run once
+
 result = {"tf_after_import": "tensorflow" in sys.modules}
 try:
     distribute.make_strategy("mirrored")

@@ -17,6 +17,8 @@ import pytest
 
 from training import distribute
 
+pytestmark = pytest.mark.xdist_group("multiworker")  # module fixtures run once
+
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("unet", "dcgan")
 TIMEOUT_S = 300

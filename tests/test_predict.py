@@ -10,6 +10,8 @@ from training.degradations import add_gaussian_noise
 from zoo.cli import main
 from zoo.inference import apply_to_image
 
+pytestmark = pytest.mark.xdist_group("predict")  # module fixtures run once
+
 
 def _psnr(a, b):
     return 10 * np.log10(1.0 / np.mean((np.asarray(a, np.float64) - b) ** 2))

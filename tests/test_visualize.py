@@ -11,6 +11,8 @@ import zoo
 from zoo import visualize
 from zoo.inspect_cli import add_inspect_parser, cmd_inspect, fit_image
 
+pytestmark = pytest.mark.xdist_group("visualize")  # module fixtures run once
+
 
 @pytest.fixture(scope="module")
 def unet():
