@@ -12,6 +12,8 @@ import pytest
 
 from training.distribute import make_strategy, use_jax_data_parallel
 
+pytestmark = pytest.mark.xdist_group("jax_data_parallel")  # module fixtures run once
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Prints one JSON line; the test asserts on it. keras.utils.set_random_seed is avoided:
@@ -24,8 +26,6 @@ import keras
 import zoo
 from training import distribute
 from training.synthetic import random_batch
-
-pytestmark = pytest.mark.xdist_group("jax_data_parallel")  # module fixtures run once
 
 result = {"tf_after_import": "tensorflow" in sys.modules}
 try:
