@@ -20,6 +20,21 @@ def test_exports_an_architecture_to_int8_tflite(tmp_path, capsys):
     assert sidecar["inputs"][0]["shape"] == [1, 32, 32, 3]  # batch fixed at 1 for XNNPACK
 
 
+@pytest.mark.parametrize("preset, size", [
+    ("unet-segment-shapes", (64, 64)),    # its training scenes: objects keep their scale
+    ("unet-denoise-natural", (64, 64)),   # its inference tile
+    ("dcgan-digits", None),               # no spatial input
+])
+def test_a_preset_tflite_defaults_to_the_size_it_was_validated_at(preset, size):
+    from export.cli import preset_input_size, preset_tiling
+    from zoo.presets import metadata
+
+    chosen, reason = preset_input_size(preset, preset_tiling(preset))
+    assert chosen == size and (reason is None) == (size is None)
+    if metadata(preset)["task"] == "segment":
+        assert list(chosen) == metadata(preset)["crop_size"]
+
+
 def test_exports_a_trained_keras_file_with_its_recipe(tmp_path):
     recipe = parse_recipe({
         "model": {"architecture": "unet", "config": {"filters": [4, 8], "mask_input": True}},
