@@ -5,6 +5,8 @@ without jit_compile) must move the weights the same way. A loss scale that is no
 undone would make the step 2**15 times too large; a skipped step leaves them still.
 """
 
+import functools
+
 import keras
 import numpy as np
 import pytest
@@ -22,8 +24,9 @@ CONFIGS = {
 LEARNING_RATE = 0.05
 
 
+@functools.cache  # the float32 reference is shared by the tests of a model
 def one_step_update(name, policy, jit_compile):
-    """Weight change (flattened) of one SGD step of `name` under `policy`."""
+    """Weight change (flattened, read-only) of one SGD step of `name` under `policy`."""
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(policy)
     try:
@@ -40,8 +43,10 @@ def one_step_update(name, policy, jit_compile):
         x, y = random_batch(model, 4, seed=3)
         model.fit(x, y, batch_size=4, epochs=1, verbose=0, shuffle=False)
         assert all(v.dtype == "float32" for v in model.trainable_variables)
-        return np.concatenate([(np.asarray(v) - b).ravel()
-                               for v, b in zip(model.trainable_variables, before, strict=True)])
+        update = np.concatenate([(np.asarray(v) - b).ravel()
+                                 for v, b in zip(model.trainable_variables, before, strict=True)])
+        update.flags.writeable = False
+        return update
     finally:
         keras.config.set_dtype_policy(previous)
 

@@ -14,7 +14,7 @@ import numpy as np
 from training.recipe import load_recipe
 from training.run import train
 
-EPOCHS = 8
+EPOCHS = 6
 RECIPE = f"""
 name = "resume_me"
 seed = 3
@@ -28,7 +28,7 @@ batch_size = 8
 validation_batches = 1
 [training]
 epochs = {EPOCHS}
-steps_per_epoch = 12
+steps_per_epoch = 5
 schedule = "cosine"
 [callbacks]
 tensorboard = false
