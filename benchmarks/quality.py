@@ -87,10 +87,10 @@ def run_repair(size, quick):
     results["segmentation"].update(quality_repair.evaluate_segmentation(
         segmenter, size, scenes, suffix=f" ({size} x {size} scenes)"))
     print("int8 TFLite latency...", flush=True)
-    repair_presets = (*quality_repair.INPAINT_PRESETS, quality_repair.DENOISE_PRESET,
-                      quality_repair.SEGMENT_PRESET)
-    if quick:  # each export costs ~13 s; one preset checks the path
-        repair_presets = QUICK_LATENCY_PRESETS
+    # each export costs ~13 s: --quick checks the path on one preset
+    repair_presets = QUICK_LATENCY_PRESETS if quick else (
+        *quality_repair.INPAINT_PRESETS, quality_repair.DENOISE_PRESET,
+        quality_repair.SEGMENT_PRESET)
     results["tflite_int8"] = {n: tflite_latency(n, size, 2 if quick else LATENCY_REPEATS)
                               for n in repair_presets}
     return results, examples

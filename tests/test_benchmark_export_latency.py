@@ -30,8 +30,8 @@ COMMITTED = ROOT / "benchmarks" / "results" / "export_latency.json"
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """[(result JSON, stdout)] of a `--quick --repeats 1` run in a scratch folder (not the
+def run(tmp_path_factory):
+    """(result JSON, stdout) of a `--quick --repeats 1` run in a scratch folder (not the
     repository root: the script must find its imports on its own)."""
     folder = tmp_path_factory.mktemp("export_latency")
     env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -42,18 +42,17 @@ def runs(tmp_path_factory):
                              timeout=600)
     assert process.returncode == 0, process.stderr[-3000:]
     assert not list(folder.glob("*.partial")), "temporary file left behind"
-    return [(json.loads(out.read_text()), process.stdout)]
+    return json.loads(out.read_text()), process.stdout
 
 
 @pytest.fixture(scope="module")
-def rows(runs):
-    """{(label, variant): row} over the runs."""
+def rows(run):
+    """{(label, variant): row} of the run."""
     found = {}
-    for result, _ in runs:
-        for row in result["rows"]:
-            key = (row["label"], row["variant"])
-            assert key not in found, f"duplicate row {key}"
-            found[key] = row
+    for row in run[0]["rows"]:
+        key = (row["label"], row["variant"])
+        assert key not in found, f"duplicate row {key}"
+        found[key] = row
     return found
 
 
@@ -78,17 +77,17 @@ def test_every_architecture_and_variant_has_a_row(rows):
     assert committed == {(label, v) for label in entries for v in VARIANTS}
 
 
-def test_result_records_machine_settings_and_command(runs):
-    for result, _ in runs:
-        assert result["benchmark"] == "export_latency"
-        assert result["command"].startswith("python benchmarks/export_latency.py --quick")
-        assert result["settings"]["quick"] is True and result["settings"]["repeats"] == 1
-        assert result["settings"]["threads"] == [1, 2]
-        machine = result["machine"]
-        assert machine["backend"] == "tensorflow" and machine["cpu_count"] >= 1
-        assert machine["tensorflow"] and machine["keras"] and machine["ai_edge_litert"]
-        assert any("untrained" in note for note in result["notes"])
-        assert positive_finite(result["seconds"])
+def test_result_records_machine_settings_and_command(run):
+    result, _ = run
+    assert result["benchmark"] == "export_latency"
+    assert result["command"].startswith("python benchmarks/export_latency.py --quick")
+    assert result["settings"]["quick"] is True and result["settings"]["repeats"] == 1
+    assert result["settings"]["threads"] == [1, 2]
+    machine = result["machine"]
+    assert machine["backend"] == "tensorflow" and machine["cpu_count"] >= 1
+    assert machine["tensorflow"] and machine["keras"] and machine["ai_edge_litert"]
+    assert any("untrained" in note for note in result["notes"])
+    assert positive_finite(result["seconds"])
 
 
 @pytest.mark.parametrize("label", LABELS)
@@ -130,29 +129,29 @@ def test_fidelity_figures_are_recorded(rows, label):
     assert rows[label, "float32"]["verification_passed"]
 
 
-def test_goal_verdicts_follow_from_the_recorded_values(runs, rows):
-    for result, _ in runs:
-        goals = result["goals"]
-        for label, check in result["goal_checks"].items():
-            int8, float32 = rows[label, "int8"], rows[label, "float32"]
-            assert check["int8_size_ratio"]["value"] == int8["size_ratio_vs_float32"]
-            assert check["int8_size_ratio"]["met"] == (
-                int8["size_ratio_vs_float32"] <= goals["int8_max_size_ratio"])
-            latency = check["float32_latency_vs_keras_predict"]
-            for threads, met in latency["met"].items():
-                assert met == (float32["ratio_vs_keras_predict"][threads] < 1.0)
-            repair = int8["task"] in ("inpaint", "denoise")
-            assert ("int8_psnr_vs_float32" in check) == repair
+def test_goal_verdicts_follow_from_the_recorded_values(run, rows):
+    result, _ = run
+    goals = result["goals"]
+    for label, check in result["goal_checks"].items():
+        int8, float32 = rows[label, "int8"], rows[label, "float32"]
+        assert check["int8_size_ratio"]["value"] == int8["size_ratio_vs_float32"]
+        assert check["int8_size_ratio"]["met"] == (
+            int8["size_ratio_vs_float32"] <= goals["int8_max_size_ratio"])
+        latency = check["float32_latency_vs_keras_predict"]
+        for threads, met in latency["met"].items():
+            assert met == (float32["ratio_vs_keras_predict"][threads] < 1.0)
+        repair = int8["task"] in ("inpaint", "denoise")
+        assert ("int8_psnr_vs_float32" in check) == repair
 
 
-def test_table_is_printed_with_a_row_per_model_and_variant(runs):
-    for result, stdout in runs:
-        assert "| model | input | variant | file MB | x float32 size |" in stdout
-        assert result["table"] in stdout
-        for label in result["settings"]["models"]:
-            for variant in VARIANTS:
-                assert any(line.startswith(f"| {label} |") and f"| {variant} |" in line
-                           for line in stdout.splitlines()), (label, variant)
+def test_table_is_printed_with_a_row_per_model_and_variant(run):
+    result, stdout = run
+    assert "| model | input | variant | file MB | x float32 size |" in stdout
+    assert result["table"] in stdout
+    for label in result["settings"]["models"]:
+        for variant in VARIANTS:
+            assert any(line.startswith(f"| {label} |") and f"| {variant} |" in line
+                       for line in stdout.splitlines()), (label, variant)
 
 
 def test_readme_table_is_the_committed_result():
