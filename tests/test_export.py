@@ -70,6 +70,18 @@ def test_int8_io_records_scales_and_still_matches(models, tmp_path):
     assert report["passed"]
 
 
+def test_fill_holes_unet_runs_in_int8(tmp_path):
+    """The in-graph diffusion fill divides by a level's known fraction: int8 quantizes that
+    divisor with a step of 1/255, and a floor below one step made the file fail to run."""
+    model = zoo.create_model("unet", filters=(4, 8), mask_input=True, fill_holes=True)
+    kernel = model.get_layer("to_image").kernel
+    kernel.assign(np.random.default_rng(0).normal(0, 0.05, kernel.shape))
+    rep = representative_dataset(model, SIZE, count=8)
+    report = to_tflite(model, tmp_path / "f.tflite", quantize="int8", representative_data=rep,
+                       input_size=SIZE, **QUIET)
+    assert report["passed"] and report["psnr_vs_keras_db"] > 30
+
+
 def test_int8_without_data_is_refused_and_writes_nothing(models, tmp_path):
     with pytest.raises(ValueError, match="int8 quantization needs representative data"):
         to_tflite(models["unet"], tmp_path / "u.tflite", quantize="int8", input_size=SIZE,

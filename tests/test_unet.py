@@ -15,6 +15,7 @@ def build(**overrides):
     dict(),
     dict(residual=True, pooling="strided", upsampling="nearest", normalization="instance"),
     dict(mask_input=True, activation="gelu", dropout=0.1, l2=1e-4),
+    dict(mask_input=True, fill_holes=True),
 ])
 def test_image_head(variant):
     model = build(**variant)
@@ -22,6 +23,11 @@ def test_image_head(variant):
     harness.check_outputs(model, (32, 32, 3), (0.0, 1.0))
     if variant.get("mask_input"):
         harness.check_known_pixels_unchanged(model)
+    if variant.get("fill_holes"):
+        # the correction's last layer starts at zero (see the next test), so nothing
+        # upstream of it has a gradient before its first update: give it one
+        kernel = model.get_layer("to_image").kernel
+        kernel.assign(np.random.default_rng(0).normal(0, 0.01, kernel.shape))
     history = harness.check_fit_step(model)
     expected = {"psnr", "ssim"} | ({"hole_psnr", "hole_ssim"} if "mask_input" in variant else set())
     assert expected <= set(history.history)
@@ -37,7 +43,8 @@ def test_segmentation_head():
 
 
 def test_serialization(tmp_path):
-    for model in (build(mask_input=True, residual=True), build(head="segmentation")):
+    for model in (build(mask_input=True, residual=True), build(head="segmentation"),
+                  build(mask_input=True, fill_holes=True)):
         harness.check_config_round_trip(model)
         harness.check_keras_file_round_trip(model, tmp_path)
 
@@ -50,6 +57,10 @@ def test_mixed_precision():
 def test_bad_inputs():
     with pytest.raises(ValueError, match="not divisible by 8"):
         build(filters=(4, 8, 16), image_shape=(36, 36, 3))
+    with pytest.raises(ValueError, match="fill_holes needs mask_input"):
+        build(fill_holes=True)
+    with pytest.raises(ValueError, match="leave residual=False"):
+        build(mask_input=True, fill_holes=True, residual=True)
     with pytest.raises(ValueError, match="Unknown head"):
         build(head="depth")
     with pytest.raises(ValueError, match="depth=3 does not match"):
@@ -62,3 +73,14 @@ def test_unfixed_size_not_divisible_is_a_clear_error():
     model = build()
     with pytest.raises(ValueError, match="height 30 is not divisible by 4"):
         model(np.zeros((1, 30, 32, 3), "float32"))
+
+
+def test_untrained_fill_holes_model_returns_the_diffusion_fill():
+    """The correction's last layer starts at zero: training starts from the classical fill."""
+    from zoo.hole_fill import DiffusionFill
+
+    model = build(mask_input=True, fill_holes=True)
+    x, _ = harness.random_batch(model, 2)
+    expected = np.asarray(DiffusionFill()(x["image"], x["mask"]))
+    np.testing.assert_allclose(harness.predict(model, x), expected, atol=1e-6)
+    assert model.get_layer("diffusion_fill").levels == 8

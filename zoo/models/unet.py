@@ -4,6 +4,7 @@ import keras
 from keras import layers
 
 from zoo import layers as blocks
+from zoo.hole_fill import DiffusionFill
 from zoo.image_layers import AddResidual, Composite, HideHoles, SpatialSizeCheck
 from zoo.losses import SegmentationLoss
 from zoo.metrics import MeanDice, MeanIoU
@@ -26,6 +27,10 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
     Inputs: `image` (B, H, W, C) float32 in [0, 1]; with `mask_input=True` a dict
     of `image` and `mask` (B, H, W, 1), 1 = hole, for inpainting (the image under
     the hole is zeroed, and the output composites known pixels back unchanged).
+    With `fill_holes=True` as well, the holes are first filled by `DiffusionFill` (a
+    classical smooth fill from the hole borders, computed in the graph), the network
+    sees that fill and the mask, and predicts a correction to it (its last layer starts
+    at zero, so an untrained model returns the classical fill).
 
     Outputs by `head`:
         `image`: `restored` (B, H, W, C) float32 in [0, 1]. With `residual=True` the
@@ -47,7 +52,8 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
     def __init__(self, image_shape=(None, None, 3), filters=(32, 64, 128), depth=None,
                  kernel_size=3, pooling="max", upsampling="transpose", activation="relu",
                  normalization="batch", dropout=0.0, l1=0.0, l2=0.0, convs_per_level=2,
-                 head="image", num_classes=2, residual=False, mask_input=False, **kwargs):
+                 head="image", num_classes=2, residual=False, mask_input=False,
+                 fill_holes=False, **kwargs):
         # === Validation ===
         image_shape = tuple(image_shape)
         filters = blocks.level_filters(filters, depth)
@@ -57,6 +63,11 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
         blocks.check_spatial_size(image_shape, 2**depth, "UNet")
         if head == "segmentation" and (mask_input or residual):
             raise ValueError("mask_input and residual apply to the image head only.")
+        if fill_holes and not mask_input:
+            raise ValueError("fill_holes needs mask_input=True (it fills the masked holes).")
+        if fill_holes and residual:
+            raise ValueError("fill_holes already predicts a correction to the fill; "
+                             "leave residual=False.")
         if head == "segmentation" and num_classes < 2:
             raise ValueError(f"num_classes must be >= 2 (softmax over classes), got {num_classes}.")
         regularizer = blocks.kernel_regularizer(l1, l2)
@@ -69,6 +80,9 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
         checked = SpatialSizeCheck(2**depth, name="size_check")(image)
         mask = keras.Input((*image_shape[:2], 1), name="mask") if mask_input else None
         x = HideHoles(name="hide_holes")(checked, mask) if mask_input else checked
+        if fill_holes:
+            filled = DiffusionFill(name="diffusion_fill")(checked, mask)
+            x = layers.Concatenate(name="fill_and_mask")([filled, mask])
         skips = []
         for level, width in enumerate(filters):
             x = blocks.conv_block(x, width, name=f"encoder{level}", **block)
@@ -86,8 +100,11 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
             x = layers.Conv2D(num_classes, 1, name="to_classes")(x)
             output = layers.Activation("softmax", dtype="float32", name="segmentation")(x)
         else:
-            x = layers.Conv2D(image_shape[-1], 1, name="to_image")(x)
-            if residual:
+            x = layers.Conv2D(image_shape[-1], 1, name="to_image",
+                              kernel_initializer="zeros" if fill_holes else "glorot_uniform")(x)
+            if fill_holes:
+                output = AddResidual(name="corrected_fill")(filled, x)
+            elif residual:
                 output = AddResidual(name="restored" if not mask_input else "residual")(image, x)
             else:
                 output = layers.Activation("sigmoid", dtype="float32",
@@ -103,7 +120,7 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
             pooling=pooling, upsampling=upsampling, activation=activation,
             normalization=normalization, dropout=dropout, l1=l1, l2=l2,
             convs_per_level=convs_per_level, head=head, num_classes=num_classes,
-            residual=residual, mask_input=mask_input,
+            residual=residual, mask_input=mask_input, fill_holes=fill_holes,
         )
 
     def compile(self, optimizer=None, loss=None, metrics=None, **kwargs):
