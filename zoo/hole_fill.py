@@ -12,12 +12,10 @@ Keras model (and its TFLite export) on any backend:
    pixel is known).
 
 The coarse levels carry colour into the middle of large holes (a 128 px box), and
-the fine smoothing keeps thin scratches sharp at their ends. On the held-out
-256 x 256 test photos of `benchmarks/quality.py` (8 levels, 16 steps) it scores a
-masked PSNR of 11.8 dB on the quarter-image box, where the best classical peer
-(OpenCV Navier-Stokes) scores 11.7, and 17.4 dB over the strokes, where
-scikit-image's biharmonic scores 18.2. A U-Net with `fill_holes=True` starts from
-this guess and learns only the correction.
+the fine smoothing steps shape thin scratches. A U-Net with `fill_holes=True`
+starts from this guess and learns only the correction. In int8 TFLite every
+smoothing step is re-quantized, so the error grows with `steps`: keep it small in
+a model that is exported to int8.
 """
 
 import keras
