@@ -60,9 +60,9 @@ class DiffusionFill(layers.Layer):
         self._pool = layers.AveragePooling2D(2, padding="same", dtype="float32")
         self._upsample = layers.UpSampling2D(2, interpolation="nearest", dtype="float32")
 
-    def _smooth(self, x):
+    @staticmethod
+    def _smooth(x, kernel):
         padded = ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="symmetric")
-        kernel = ops.convert_to_tensor(_binomial_kernel(x.shape[-1]))
         return ops.depthwise_conv(padded, kernel, padding="valid")
 
     def call(self, image, mask):
@@ -72,14 +72,17 @@ class DiffusionFill(layers.Layer):
         for _ in range(self.levels):
             sums.append(self._pool(sums[-1]))
             weights.append(self._pool(weights[-1]))
+        kernel = ops.convert_to_tensor(_binomial_kernel(image.shape[-1]))
         guess = sums[-1] / ops.maximum(weights[-1], _MIN_KNOWN)
         for level in reversed(range(self.levels)):
             shape = ops.shape(sums[level])
             # a side of odd length was padded when pooled: crop the upsampled guess back
             guess = self._upsample(guess)[:, :shape[1], :shape[2]]
-            values = sums[level] / ops.maximum(weights[level], _MIN_KNOWN)
+            # the known part of each step's result, and the share smoothing fills
+            anchored = sums[level] / ops.maximum(weights[level], _MIN_KNOWN) * weights[level]
+            unknown = 1.0 - weights[level]
             for _ in range(self.steps):
-                guess = weights[level] * values + (1.0 - weights[level]) * self._smooth(guess)
+                guess = anchored + unknown * self._smooth(guess, kernel)
         return image * known + (1.0 - known) * guess
 
     def compute_output_spec(self, image, mask):

@@ -79,10 +79,11 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
         image = keras.Input(image_shape, name="image")
         checked = SpatialSizeCheck(2**depth, name="size_check")(image)
         mask = keras.Input((*image_shape[:2], 1), name="mask") if mask_input else None
-        x = HideHoles(name="hide_holes")(checked, mask) if mask_input else checked
         if fill_holes:
             filled = DiffusionFill(name="diffusion_fill")(checked, mask)
             x = layers.Concatenate(name="fill_and_mask")([filled, mask])
+        else:
+            x = HideHoles(name="hide_holes")(checked, mask) if mask_input else checked
         skips = []
         for level, width in enumerate(filters):
             x = blocks.conv_block(x, width, name=f"encoder{level}", **block)
