@@ -7,15 +7,20 @@ Keras model (and its TFLite export) on any backend:
 1. pull: average the known pixels (and the known fraction) down an image pyramid
    of 2 x 2 averages, so every level holds the mean of what is known around it;
 2. push: from the coarsest level back up, upsample the coarser guess (nearest)
-   and relax it with a few 3 x 3 binomial smoothing steps, each of which puts a
-   level's known values back where that level has them (weighted by how much of the
-   pixel is known).
+   and relax it with a few 3 x 3 binomial smoothing steps (harmonic), then a few
+   5 x 5 damped biharmonic steps, each of which puts a level's known values back
+   where that level has them (weighted by how much of the pixel is known).
 
 The coarse levels carry colour into the middle of large holes (a 128 px box), and
-the fine smoothing steps shape thin scratches. A U-Net with `fill_holes=True`
-starts from this guess and learns only the correction. In int8 TFLite every
-smoothing step is re-quantized, so the error grows with `steps`: keep it small in
-a model that is exported to int8.
+the fine steps shape thin scratches; the biharmonic steps continue gradients across
+a scratch instead of flattening them, as scikit-image's `inpaint_biharmonic` does.
+A U-Net with `fill_holes=True` starts from this guess and learns only the correction.
+
+The kernels are exact in int8: an int8 TFLite file stores a kernel as integers times
+max|w| / 127, and the rounded binomial kernel sums to 1.008, a gain that compounds
+over the steps inside a hole (8 levels x 16 steps: 20 dB vs Keras at worst on the
+validation photos). Each kernel here is already integers / their sum, with its
+largest tap 127, so it quantizes without error and still sums to 1 (43 dB).
 """
 
 import keras
@@ -29,10 +34,38 @@ from keras import layers, ops
 _MIN_KNOWN = 1.0 / 64.0
 
 
-def _binomial_kernel(channels):
-    taps = np.array([1.0, 2.0, 1.0], np.float32)
-    kernel = np.outer(taps, taps) / 16.0
-    return np.tile(kernel[:, :, None, None], (1, 1, channels, 1))
+# Damping of the biharmonic step x - omega * (laplacian applied twice) / 20: 1/20 is the
+# largest step that is stable on a grid, and 0.5 of it was the best of 0.5 and 0.8 on the
+# validation photos.
+_BIHARMONIC_OMEGA = 0.5
+
+
+def _int8_exact(kernel):
+    """`kernel` rounded to integers with its largest |tap| 127, divided by their sum:
+    per-channel int8 quantization (scale max|w| / 127) then keeps it exactly."""
+    taps = np.round(kernel * 127.0 / np.abs(kernel).max())
+    return taps / taps.sum()
+
+
+def _smoothing_kernel():
+    """3 x 3, about the binomial [1, 2, 1] x [1, 2, 1] / 16."""
+    return _int8_exact(np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]))
+
+
+def _biharmonic_kernel():
+    """5 x 5: one damped step of biharmonic relaxation, identity - omega * L(L) / 20."""
+    laplacian = np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+    twice = np.zeros((5, 5))
+    for dy in range(3):
+        for dx in range(3):
+            twice[dy:dy + 3, dx:dx + 3] += laplacian[dy, dx] * laplacian
+    identity = np.zeros((5, 5))
+    identity[2, 2] = 1.0
+    return _int8_exact(identity - _BIHARMONIC_OMEGA * twice / 20.0)
+
+
+def _depthwise(kernel, channels):
+    return np.tile(kernel.astype(np.float32)[:, :, None, None], (1, 1, channels, 1))
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -47,23 +80,33 @@ class DiffusionFill(layers.Layer):
     Args:
         levels: pyramid levels below full resolution; holes up to about 2**levels
             pixels across get colour from their border (8 covers 256 px).
-        steps: smoothing steps per level.
+        steps: binomial smoothing steps per level (>= 1).
+        biharmonic_steps: damped biharmonic steps per level after those (>= 0).
+
+    The defaults were chosen on the validation photos (coffee, camera at 256 px):
+    8 + 16 steps fill strokes 0.2 dB better than 16 smoothing steps alone (17.90 vs
+    17.67 dB; scikit-image's biharmonic: 17.72).
     """
 
-    def __init__(self, levels=8, steps=16, **kwargs):
+    def __init__(self, levels=8, steps=8, biharmonic_steps=16, **kwargs):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
-        if levels < 1 or steps < 1:
-            raise ValueError(f"levels and steps must be >= 1, got {levels} and {steps}.")
+        if levels < 1 or steps < 1 or biharmonic_steps < 0:
+            raise ValueError("levels and steps must be >= 1 and biharmonic_steps >= 0, got "
+                             f"{levels}, {steps} and {biharmonic_steps}.")
         self.levels = levels
         self.steps = steps
+        self.biharmonic_steps = biharmonic_steps
         self._pool = layers.AveragePooling2D(2, padding="same", dtype="float32")
         self._upsample = layers.UpSampling2D(2, interpolation="nearest", dtype="float32")
 
     @staticmethod
-    def _smooth(x, kernel):
-        padded = ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="symmetric")
-        return ops.depthwise_conv(padded, kernel, padding="valid")
+    def _relax(x, kernel):
+        # one pixel at a time: symmetric padding wider than the image fails, and coarse
+        # levels are 1 x 1 (a 64 px crop has 6 levels, the 7th and 8th stay 1 x 1)
+        for _ in range(kernel.shape[0] // 2):
+            x = ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="symmetric")
+        return ops.depthwise_conv(x, kernel, padding="valid")
 
     def call(self, image, mask):
         image = ops.cast(image, "float32")
@@ -72,7 +115,10 @@ class DiffusionFill(layers.Layer):
         for _ in range(self.levels):
             sums.append(self._pool(sums[-1]))
             weights.append(self._pool(weights[-1]))
-        kernel = ops.convert_to_tensor(_binomial_kernel(image.shape[-1]))
+        channels = image.shape[-1]
+        kernels = ([ops.convert_to_tensor(_depthwise(_smoothing_kernel(), channels))] * self.steps
+                   + [ops.convert_to_tensor(_depthwise(_biharmonic_kernel(), channels))]
+                   * self.biharmonic_steps)
         guess = sums[-1] / ops.maximum(weights[-1], _MIN_KNOWN)
         for level in reversed(range(self.levels)):
             shape = ops.shape(sums[level])
@@ -81,12 +127,15 @@ class DiffusionFill(layers.Layer):
             # the known part of each step's result, and the share smoothing fills
             anchored = sums[level] / ops.maximum(weights[level], _MIN_KNOWN) * weights[level]
             unknown = 1.0 - weights[level]
-            for _ in range(self.steps):
-                guess = anchored + unknown * self._smooth(guess, kernel)
+            for kernel in kernels:
+                guess = anchored + unknown * self._relax(guess, kernel)
+        # biharmonic steps overshoot near sharp edges, as biharmonic inpainting does
+        guess = ops.clip(guess, 0.0, 1.0)
         return image * known + (1.0 - known) * guess
 
     def compute_output_spec(self, image, mask):
         return keras.KerasTensor(image.shape, dtype="float32")
 
     def get_config(self):
-        return {**super().get_config(), "levels": self.levels, "steps": self.steps}
+        return {**super().get_config(), "levels": self.levels, "steps": self.steps,
+                "biharmonic_steps": self.biharmonic_steps}
