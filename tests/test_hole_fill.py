@@ -105,12 +105,20 @@ def test_coarse_levels_of_one_pixel_compile_with_xla():
     np.testing.assert_allclose(model.predict([x, m], verbose=0), model([x, m]), atol=1e-5)
 
 
+def test_the_finest_levels_run_fewer_steps():
+    layer = DiffusionFill(steps=8, biharmonic_steps=16, taper=2)
+    assert [layer.steps_at(level) for level in (0, 1, 2, 7)] == [(2, 4), (4, 8), (8, 16),
+                                                                 (8, 16)]
+    assert DiffusionFill(steps=3, biharmonic_steps=0, taper=1).steps_at(0) == (2, 0)
+
+
 def test_config_round_trip_and_bad_arguments():
-    layer = DiffusionFill(levels=5, steps=3, biharmonic_steps=2, name="fill")
+    layer = DiffusionFill(levels=5, steps=3, biharmonic_steps=2, taper=1, name="fill")
     clone = DiffusionFill.from_config(layer.get_config())
-    assert (clone.levels, clone.steps, clone.biharmonic_steps, clone.name) == (5, 3, 2, "fill")
+    assert (clone.levels, clone.steps, clone.biharmonic_steps, clone.taper, clone.name) == (
+        5, 3, 2, 1, "fill")
     assert keras.saving.get_registered_object("zoo>DiffusionFill") is DiffusionFill
     with pytest.raises(ValueError, match="levels and steps must be >= 1"):
         DiffusionFill(levels=0)
-    with pytest.raises(ValueError, match="biharmonic_steps >= 0"):
+    with pytest.raises(ValueError, match="biharmonic_steps and taper >= 0"):
         DiffusionFill(biharmonic_steps=-1)
