@@ -46,6 +46,9 @@ RUN_ELSEWHERE = {
     "python benchmarks/unet_width_latency.py":
         "tests/test_benchmark_unet_width.py::"
         "test_narrower_unets_are_smaller_and_ratios_follow_from_the_times",
+    "python benchmarks/hole_fill.py":
+        "tests/test_benchmark_hole_fill.py::"
+        "test_quick_run_scores_the_default_fill_and_shows_the_plain_kernel_drifting",
     "python benchmarks/export_latency.py":
         "tests/test_benchmark_export_latency.py::test_every_architecture_and_variant_has_a_row",
     "python -m training.make_preset unet-segment-shapes --steps 3200 --out runs/presets":
