@@ -32,8 +32,6 @@ from bench_common import load_average, machine_info, warm_median_seconds, write_
 
 RESULTS = BENCH_DIR / "results" / "hole_fill.json"
 SIZE = 256
-STROKE_KINDS = ("thin", "medium", "thick")
-STROKE_AREA = (0.08, 0.16)  # as the quality benchmark's stroke masks
 # (label, DiffusionFill config, int8-exact kernels)
 VARIANTS = (
     ("binomial /16, 16 steps", dict(steps=16, biharmonic_steps=0, taper=0), False),
@@ -44,22 +42,13 @@ VARIANTS = (
 
 
 def validation_cases(size, masks_per_kind):
-    """[(clean photo (size, size, 3), group "strokes" / "box", mask (size, size, 1))]."""
-    from training.datasets import load_images
-    from training.images import center_square
-    from training.masks import random_mask
+    """[(clean photo (size, size, 3), group "strokes" / "box", mask (size, size, 1))]: the
+    quality benchmark's mask kinds on the validation photos, with masks of their own seed."""
+    from quality_repair import inpainting_cases, split_photos
 
-    cases = []
-    for p, photo in enumerate(load_images("natural", "validation")):
-        photo = center_square(photo, size)
-        for k, kind in enumerate(STROKE_KINDS):
-            for i in range(masks_per_kind):
-                rng = np.random.default_rng([7, p, k, i])
-                cases.append((photo, "strokes", random_mask(rng, size, size, kind, STROKE_AREA)))
-        box = np.zeros((size, size, 1), np.float32)
-        box[size // 4:3 * size // 4, size // 4:3 * size // 4] = 1
-        cases.append((photo, "box", box))
-    return cases
+    photos = split_photos(size, "validation")
+    return [(photos[name], "box" if kind == "box" else "strokes", mask)
+            for name, kind, mask in inpainting_cases(size, masks_per_kind, "validation", seed=7)]
 
 
 @contextlib.contextmanager

@@ -27,21 +27,28 @@ SEGMENT_SIZE = 64
 CLASSICAL_SEGMENTER = "classical threshold + shape rules"
 
 
+def split_photos(size, split="test"):
+    """{name: (size, size, 3) float32 [0, 1]}: the natural photos of `split`, centre squares."""
+    photos = load_images("natural", split)
+    return {name: center_square(photo, size)
+            for name, photo in zip(NATURAL_PHOTOS[split], photos, strict=True)}
+
+
 def test_photos(size):
     """{name: (size, size, 3) float32 [0, 1]} of the natural test split."""
-    photos = load_images("natural", "test")
-    return {name: center_square(photo, size)
-            for name, photo in zip(NATURAL_PHOTOS["test"], photos, strict=True)}
+    return split_photos(size, "test")
 
 
-def inpainting_cases(size, masks_per_kind=MASKS_PER_KIND):
+def inpainting_cases(size, masks_per_kind=MASKS_PER_KIND, split="test", seed=2026):
     """[(photo name, mask kind, mask (size, size, 1))]: strokes of each width, and the
-    centre box covering a quarter of the image (half the side)."""
+    centre box covering a quarter of the image (half the side), for each photo of
+    the natural `split`. `seed` fixes the stroke masks (other benchmarks use their own,
+    so that they do not score on the very masks this one reports)."""
     cases = []
-    for p, name in enumerate(NATURAL_PHOTOS["test"]):
+    for p, name in enumerate(NATURAL_PHOTOS[split]):
         for k, kind in enumerate(STROKE_KINDS):
             for i in range(masks_per_kind):
-                rng = np.random.default_rng([2026, p, k, i])
+                rng = np.random.default_rng([seed, p, k, i])
                 cases.append((name, f"strokes-{kind}",
                               random_mask(rng, size, size, kind, STROKE_AREA)))
         box = np.zeros((size, size, 1), np.float32)

@@ -192,5 +192,7 @@ def test_android_section_names_real_sidecar_fields(tmp_path):
     signature = Interpreter(str(out)).get_signature_list()["serving_default"]
     assert signature["inputs"] == ["image", "mask"]
     tile = sidecar["inference_tile"]
-    assert sidecar["inputs"][0]["shape"] == [1, 64, 64, 3] == [1, tile, tile, 3]
+    assert sidecar["inputs"][0]["shape"] == [1, tile, tile, 3]
+    kotlin = README.read_text().split("```kotlin")[1].split("```")[0]
+    assert f"{tile} * {tile} * 3 floats" in kotlin and f"{tile} * {tile} floats" in kotlin
     assert sidecar["mask_convention"].startswith("1 = hole")
