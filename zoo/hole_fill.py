@@ -113,13 +113,15 @@ class DiffusionFill(layers.Layer):
 
     @staticmethod
     def _relax(x, kernel):
-        # Repeat the edge pixels, one at a time: coarse levels can be 1 x 1 (a 64 px crop
-        # has 6 levels, the 7th and 8th stay 1 x 1). Concatenated slices rather than
-        # symmetric padding, which computes the same: XNNPACK has no MIRROR_PAD kernel, and
-        # with it the 256 px int8 fill took 74-120 ms instead of 36 (benchmarks/hole_fill.py).
-        for _ in range(kernel.shape[0] // 2):
-            x = ops.concatenate([x[:, :1], x, x[:, -1:]], axis=1)
-            x = ops.concatenate([x[:, :, :1], x, x[:, :, -1:]], axis=2)
+        # Repeat the edge pixels (coarse levels can be 1 x 1: a 64 px crop has 6 levels,
+        # the 7th and 8th stay 1 x 1) by concatenating edge slices, one concatenation per
+        # axis: symmetric padding would compute the same, but XNNPACK has no MIRROR_PAD
+        # kernel, and with it the 256 px int8 fill took 74-120 ms instead of 36
+        # (benchmarks/hole_fill.py). Few slices, because each costs milliseconds to trace
+        # in TensorFlow and the fill runs 162 relaxation steps at its defaults.
+        pad = kernel.shape[0] // 2
+        x = ops.concatenate([x[:, :1]] * pad + [x] + [x[:, -1:]] * pad, axis=1)
+        x = ops.concatenate([x[:, :, :1]] * pad + [x] + [x[:, :, -1:]] * pad, axis=2)
         return ops.depthwise_conv(x, kernel, padding="valid")
 
     def call(self, image, mask):
