@@ -49,6 +49,17 @@ def _keras_output(model, inputs):
     return np.asarray(network.predict(x, verbose=0), np.float32)
 
 
+def _output_shape(model, shapes):
+    """The serving output's shape for inputs of `shapes` ({name: shape}), inferred
+    symbolically: a predict would trace the whole network again (seconds for a U-Net with
+    the in-graph hole fill) only to read a shape. Free input dimensions stay None."""
+    network = serving_model(model)
+    specs = {n: keras.KerasTensor((1, *s[1:])) for n, s in shapes.items()}
+    spec = network.compute_output_spec(
+        specs if isinstance(network.input, dict) else next(iter(specs.values())))
+    return tuple(spec.shape)
+
+
 def _tensor_quantization(details):
     return {name: {"dtype": np.dtype(d["dtype"]).name,
                    "scale": float(d["quantization"][0]),
@@ -63,10 +74,7 @@ def _sidecar(model, path, export_format, quantize, input_size, source, runtime=N
     batch = 1 if export_format == "tflite" else None  # see export.tflite.convert_model
     shapes = input_shapes(model, input_size, batch)
     out = output_name(model)
-    example = {n: np.zeros((1, *s[1:]), np.float32) for n, s in shapes.items()
-               if None not in s[1:]}
-    out_shape = (batch, *(_keras_output(model, example).shape[1:] if len(example) == len(shapes)
-                         else serving_model(model).output.shape[1:]))
+    out_shape = (batch, *_output_shape(model, shapes)[1:])
     sidecar = {
         "source": source,
         "format": export_format,
