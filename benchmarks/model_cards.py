@@ -14,7 +14,7 @@ TARGET_MARGIN_DB = 2.0       # inpainting: masked PSNR above the best classical 
 DENOISE_TIME_RATIO = 1 / 50  # denoising: at most this fraction of BM3D's time
 SEGMENT_TARGET = 0.95
 
-# What would close a missed target, per task or per preset (decided from how each was trained:
+# What would close a missed target, per task (decided from how each was trained:
 # minutes on a 2-core CPU, CPU-sized widths, 6 training photos).
 CLOSING = {
     "inpaint": "train the shipped full-width recipe (`zoo train unet_inpaint_natural`, 10k "
@@ -27,14 +27,6 @@ CLOSING = {
                "sizes, so that it labels shapes at any scale",
     "generate": "train longer: this preset saw {steps:,} steps on a CPU; the shipped recipe "
                 "runs 3,000",
-    "unet-inpaint-natural": (
-        "the network adds little to its in-graph fill so far: on the validation photos the "
-        "fill alone scores 17.80 dB on strokes and 13.12 dB on the box "
-        "(`python benchmarks/hole_fill.py`), and the preset's hole PSNR on training and "
-        "validation crops stopped rising after the first 400 of its {steps:,} steps of {crop} px "
-        "crops. The correction "
-        "lacks data, not steps: more photos (an image folder: `dataset = \"folder\"`) and "
-        "128-256 px crops, so that it sees holes as large as the box, trained on a GPU"),
     "latency": "latency: fewer filters per level, retrained after narrowing. At 256 x 256 on "
                "one thread an int8 U-Net at the repair U-Nets' width (16-128 filters) takes "
                "81-88 ms, 58-67 ms at 12-96 and 28-33 ms at 8-64, next to 72 ms for "
@@ -42,13 +34,6 @@ CLOSING = {
                "(`python benchmarks/unet_width_latency.py`). Narrowing costs quality at equal "
                "steps: the shapes segmenter at 8-64 reached validation IoU 0.958 after 3,200 "
                "steps, against 0.982 at 16-128",
-}
-
-# Preset-specific additions to CLOSING["latency"].
-LATENCY_NOTE = {
-    "unet-inpaint-natural": (
-        ". Of this preset's time, about 40 ms is its in-graph hole fill (int8, one thread: "
-        "`python benchmarks/hole_fill.py`), which a fill with fewer levels or steps would cut"),
 }
 
 
@@ -176,10 +161,10 @@ def card_text(results, meta, figure_name):
         lines += ["## Before / after", "", f"![before and after]({figure_name})", ""]
     closing = []
     if any("missed" in line for line in VERDICTS[task](results, name)):
-        closing.append(CLOSING.get(name, CLOSING[task]).format(steps=meta["training_steps"],
+        closing.append(CLOSING[task].format(steps=meta["training_steps"],
                                             crop=meta["crop_size"][0]))
     if any("missed" in line for line in latency_verdict(results, name)):
-        closing.append(CLOSING["latency"] + LATENCY_NOTE.get(name, ""))
+        closing.append(CLOSING["latency"])
     if closing:
         lines += ["## What would close the gap", "",
                   *[f"- {text[0].upper() + text[1:]}." for text in closing], ""]
