@@ -34,11 +34,6 @@ def split_photos(size, split="test"):
             for name, photo in zip(NATURAL_PHOTOS[split], photos, strict=True)}
 
 
-def test_photos(size):
-    """{name: (size, size, 3) float32 [0, 1]} of the natural test split."""
-    return split_photos(size, "test")
-
-
 def inpainting_cases(size, masks_per_kind=MASKS_PER_KIND, split="test", seed=2026):
     """[(photo name, mask kind, mask (size, size, 1))]: strokes of each width, and the
     centre box covering a quarter of the image (half the side), for each photo of
@@ -78,7 +73,7 @@ def evaluate_inpainting(models, size, masks_per_kind=MASKS_PER_KIND, examples=No
     the first case's images for the before/after figures."""
     from zoo.inference import apply_to_image
 
-    photos = test_photos(size)
+    photos = split_photos(size)
     scores = {}
     for photo_name, kind, mask in inpainting_cases(size, masks_per_kind):
         clean = photos[photo_name]
@@ -102,7 +97,7 @@ def evaluate_denoising(model, size, sigmas=SIGMAS, examples=None):
     from zoo.inference import apply_to_image
 
     scores = {}
-    for p, (photo_name, clean) in enumerate(test_photos(size).items()):
+    for p, (photo_name, clean) in enumerate(split_photos(size).items()):
         for sigma in sigmas:
             rng = np.random.default_rng([2026, p, sigma])
             noisy = add_gaussian_noise(rng, clean, (sigma, sigma))[0]

@@ -51,8 +51,9 @@ RUN_ELSEWHERE = {
         "test_quick_run_scores_the_default_fill_and_shows_the_plain_kernel_drifting",
     "python benchmarks/export_latency.py":
         "tests/test_benchmark_export_latency.py::test_every_architecture_and_variant_has_a_row",
-    # the demo runs this export (the preset at its 256 px tile, int8, verified against
-    # Keras) through the same export.exporters.to_tflite; test_export_cli runs the CLI path
+    # the demo runs this export (this preset, int8 at 256 px, verified against Keras)
+    # through the same export.exporters.to_tflite; test_export_cli runs the CLI path with
+    # a repair preset at its inference tile
     "zoo export unet-inpaint-natural --format tflite --quantize int8 -o inpainter.tflite":
         "tests/test_demo.py::test_demo_repairs_generates_and_exports",
     "python -m training.make_preset unet-segment-shapes --steps 3200 --out runs/presets":

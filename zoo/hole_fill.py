@@ -115,10 +115,10 @@ class DiffusionFill(layers.Layer):
     def _relax(x, kernel):
         # Repeat the edge pixels (coarse levels can be 1 x 1: a 64 px crop has 6 levels,
         # the 7th and 8th stay 1 x 1) by concatenating edge slices, one concatenation per
-        # axis: symmetric padding would compute the same, but XNNPACK has no MIRROR_PAD
-        # kernel, and with it the 256 px int8 fill took 74-120 ms instead of 36
-        # (benchmarks/hole_fill.py). Few slices, because each costs milliseconds to trace
-        # in TensorFlow and the fill runs 162 relaxation steps at its defaults.
+        # axis. Not symmetric padding: it repeats the edge only one pixel deep, and XNNPACK
+        # has no MIRROR_PAD kernel (with one-pixel rounds of it the 256 px int8 fill took
+        # 74-120 ms instead of 36, benchmarks/hole_fill.py). Few slices, because each costs
+        # milliseconds to trace in TensorFlow and the fill runs 162 relaxation steps.
         pad = kernel.shape[0] // 2
         x = ops.concatenate([x[:, :1]] * pad + [x] + [x[:, -1:]] * pad, axis=1)
         x = ops.concatenate([x[:, :, :1]] * pad + [x] + [x[:, :, -1:]] * pad, axis=2)
