@@ -19,7 +19,8 @@ assert keras.backend.backend() == "jax"
 configs = {
     "conv_autoencoder_inpainter": dict(filters=(4, 8), bottleneck="dense",
                                        image_shape=(16, 16, 3), bottleneck_units=8),
-    "unet": dict(filters=(4, 8), mask_input=True, fill_holes=True),
+    "unet": dict(filters=(4, 8), mask_input=True,
+                 fill_holes=dict(levels=2, steps=1, biharmonic_steps=1)),
     "dcgan": dict(image_shape=(16, 16, 1), latent_dim=8, generator_filters=(8, 4),
                   discriminator_filters=(4, 8), spectral_norm=True),
 }

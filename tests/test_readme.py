@@ -48,7 +48,7 @@ RUN_ELSEWHERE = {
         "test_narrower_unets_are_smaller_and_ratios_follow_from_the_times",
     "python benchmarks/hole_fill.py":
         "tests/test_benchmark_hole_fill.py::"
-        "test_quick_run_scores_the_default_fill_and_shows_the_plain_kernel_drifting",
+        "test_quick_run_scores_the_fill_and_shows_the_plain_kernel_drifting",
     "python benchmarks/export_latency.py":
         "tests/test_benchmark_export_latency.py::test_every_architecture_and_variant_has_a_row",
     # the demo runs this export (this preset, int8 at 256 px, verified against Keras)

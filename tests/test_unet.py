@@ -5,6 +5,8 @@ import zoo
 from tests import harness
 
 TINY = dict(filters=(4, 8), kernel_size=3)
+# a shallow fill: the default one's 162 relaxation steps take seconds to trace
+SMALL_FILL = dict(levels=3, steps=2, biharmonic_steps=2, taper=1)
 
 
 def build(**overrides):
@@ -15,7 +17,7 @@ def build(**overrides):
     dict(),
     dict(residual=True, pooling="strided", upsampling="nearest", normalization="instance"),
     dict(mask_input=True, activation="gelu", dropout=0.1, l2=1e-4),
-    dict(mask_input=True, fill_holes=True),
+    dict(mask_input=True, fill_holes=SMALL_FILL),
 ])
 def test_image_head(variant):
     model = build(**variant)
@@ -44,7 +46,7 @@ def test_segmentation_head():
 
 def test_serialization(tmp_path):
     for model in (build(mask_input=True, residual=True), build(head="segmentation"),
-                  build(mask_input=True, fill_holes=True)):
+                  build(mask_input=True, fill_holes=SMALL_FILL)):
         harness.check_config_round_trip(model)
         harness.check_keras_file_round_trip(model, tmp_path)
 
@@ -61,6 +63,10 @@ def test_bad_inputs():
         build(fill_holes=True)
     with pytest.raises(ValueError, match="leave residual=False"):
         build(mask_input=True, fill_holes=True, residual=True)
+    with pytest.raises(ValueError, match=r"Unknown fill_holes setting\(s\) \['depth'\]"):
+        build(mask_input=True, fill_holes=dict(depth=3))
+    with pytest.raises(ValueError, match="fill_holes must be True, False or a dict"):
+        build(mask_input=True, fill_holes="biharmonic")
     with pytest.raises(ValueError, match="Unknown head"):
         build(head="depth")
     with pytest.raises(ValueError, match="depth=3 does not match"):
@@ -84,3 +90,10 @@ def test_untrained_fill_holes_model_returns_the_diffusion_fill():
     expected = np.asarray(DiffusionFill()(x["image"], x["mask"]))
     np.testing.assert_allclose(harness.predict(model, x), expected, atol=1e-6)
     assert model.get_layer("diffusion_fill").levels == 8
+
+
+def test_fill_settings_reach_the_fill_and_survive_saving():
+    model = build(mask_input=True, fill_holes=SMALL_FILL)
+    fill = model.get_layer("diffusion_fill")
+    assert {name: getattr(fill, name) for name in SMALL_FILL} == SMALL_FILL
+    assert model.get_config()["fill_holes"] == SMALL_FILL

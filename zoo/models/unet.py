@@ -30,7 +30,9 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
     With `fill_holes=True` as well, the holes are first filled by `DiffusionFill` (a
     classical smooth fill from the hole borders, computed in the graph), the network
     sees that fill and the mask, and predicts a correction to it (its last layer starts
-    at zero, so an untrained model returns the classical fill).
+    at zero, so an untrained model returns the classical fill). `fill_holes` may also be
+    a dict of `DiffusionFill` settings (`levels`, `steps`, `biharmonic_steps`, `taper`):
+    a shallower fill for small images, or a cheaper one to trace and run.
 
     Outputs by `head`:
         `image`: `restored` (B, H, W, C) float32 in [0, 1]. With `residual=True` the
@@ -63,9 +65,11 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
         blocks.check_spatial_size(image_shape, 2**depth, "UNet")
         if head == "segmentation" and (mask_input or residual):
             raise ValueError("mask_input and residual apply to the image head only.")
-        if fill_holes and not mask_input:
+        fill_settings = _fill_settings(fill_holes)
+        filling = fill_settings is not None
+        if filling and not mask_input:
             raise ValueError("fill_holes needs mask_input=True (it fills the masked holes).")
-        if fill_holes and residual:
+        if filling and residual:
             raise ValueError("fill_holes already predicts a correction to the fill; "
                              "leave residual=False.")
         if head == "segmentation" and num_classes < 2:
@@ -79,8 +83,8 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
         image = keras.Input(image_shape, name="image")
         checked = SpatialSizeCheck(2**depth, name="size_check")(image)
         mask = keras.Input((*image_shape[:2], 1), name="mask") if mask_input else None
-        if fill_holes:
-            filled = DiffusionFill(name="diffusion_fill")(checked, mask)
+        if filling:
+            filled = DiffusionFill(name="diffusion_fill", **fill_settings)(checked, mask)
             x = layers.Concatenate(name="fill_and_mask")([filled, mask])
         else:
             x = HideHoles(name="hide_holes")(checked, mask) if mask_input else checked
@@ -102,8 +106,8 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
             output = layers.Activation("softmax", dtype="float32", name="segmentation")(x)
         else:
             x = layers.Conv2D(image_shape[-1], 1, name="to_image",
-                              kernel_initializer="zeros" if fill_holes else "glorot_uniform")(x)
-            if fill_holes:
+                              kernel_initializer="zeros" if filling else "glorot_uniform")(x)
+            if filling:
                 output = AddResidual(name="corrected_fill")(filled, x)
             elif residual:
                 output = AddResidual(name="restored" if not mask_input else "residual")(image, x)
@@ -138,3 +142,21 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
         )
         self.hole_metrics = []
         self._standard_metrics = metrics is None
+
+
+FILL_SETTINGS = ("levels", "steps", "biharmonic_steps", "taper")
+
+
+def _fill_settings(fill_holes):
+    """DiffusionFill keyword arguments from `fill_holes` (True: the defaults; a dict: these
+    settings), or None for no fill (False)."""
+    if isinstance(fill_holes, bool):
+        return {} if fill_holes else None
+    if not isinstance(fill_holes, dict):
+        raise ValueError(f"fill_holes must be True, False or a dict of DiffusionFill settings; "
+                         f"got {fill_holes!r}.")
+    unknown = sorted(set(fill_holes) - set(FILL_SETTINGS))
+    if unknown:
+        raise ValueError(f"Unknown fill_holes setting(s) {unknown}; expected some of "
+                         f"{', '.join(FILL_SETTINGS)}.")
+    return dict(fill_holes)
