@@ -85,7 +85,7 @@ def resolved_config(config):
     from zoo.hole_fill import DiffusionFill
 
     settings = DiffusionFill(**config).get_config()
-    return {key: settings[key] for key in ("levels", "steps", "biharmonic_steps", "taper")}
+    return {key: settings[key] for key in DiffusionFill.SETTINGS}
 
 
 def evaluate_variant(config, exact, cases, size, repeats):

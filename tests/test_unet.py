@@ -92,7 +92,7 @@ def test_untrained_fill_holes_model_returns_the_diffusion_fill():
     assert model.get_layer("diffusion_fill").levels == 8
 
 
-def test_fill_settings_reach_the_fill_and_survive_saving():
+def test_fill_settings_reach_the_fill_and_the_config():
     model = build(mask_input=True, fill_holes=SMALL_FILL)
     fill = model.get_layer("diffusion_fill")
     assert {name: getattr(fill, name) for name in SMALL_FILL} == SMALL_FILL

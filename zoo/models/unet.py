@@ -144,9 +144,6 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
         self._standard_metrics = metrics is None
 
 
-FILL_SETTINGS = ("levels", "steps", "biharmonic_steps", "taper")
-
-
 def _fill_settings(fill_holes):
     """DiffusionFill keyword arguments from `fill_holes` (True: the defaults; a dict: these
     settings), or None for no fill (False)."""
@@ -155,8 +152,8 @@ def _fill_settings(fill_holes):
     if not isinstance(fill_holes, dict):
         raise ValueError(f"fill_holes must be True, False or a dict of DiffusionFill settings; "
                          f"got {fill_holes!r}.")
-    unknown = sorted(set(fill_holes) - set(FILL_SETTINGS))
+    unknown = sorted(set(fill_holes) - set(DiffusionFill.SETTINGS))
     if unknown:
         raise ValueError(f"Unknown fill_holes setting(s) {unknown}; expected some of "
-                         f"{', '.join(FILL_SETTINGS)}.")
+                         f"{', '.join(DiffusionFill.SETTINGS)}.")
     return dict(fill_holes)
