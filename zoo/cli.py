@@ -112,6 +112,7 @@ def build_parser():
     p.set_defaults(func=cmd_demo)
 
     from export.cli import add_export_parser
+    from training.data_cli import add_data_parser
     from training.images_cli import add_images_parser
     from training.train_cli import add_train_parser
     from zoo.inspect_cli import add_inspect_parser
@@ -122,6 +123,7 @@ def build_parser():
     add_preset_parsers(sub)
     add_inspect_parser(sub)
     add_images_parser(sub)
+    add_data_parser(sub)
     return parser
 
 
@@ -137,8 +139,9 @@ def main(argv=None):
     except RuntimeError as error:
         from export.verify import VerificationFailed
         from training.callbacks import TrainingDiverged
+        from training.photo_corpus import CorpusError
 
-        if not isinstance(error, TrainingDiverged | VerificationFailed):
+        if not isinstance(error, TrainingDiverged | VerificationFailed | CorpusError):
             raise
         print(f"zoo: error: {error}", file=sys.stderr)
         return 1
