@@ -39,8 +39,8 @@ def test_every_split_loads(name, channels):
 
 
 def test_unknown_names_and_splits_raise():
-    assert DATASETS == ("natural", "textures", "digits", "faces", "shapes")
-    with pytest.raises(ValueError, match="unknown dataset 'imagenet'.*natural, textures"):
+    assert DATASETS == ("natural", "photos", "textures", "digits", "faces", "shapes")
+    with pytest.raises(ValueError, match="unknown dataset 'imagenet'.*natural, photos"):
         load_images("imagenet")
     with pytest.raises(ValueError, match="unknown split 'test'.*train, validation"):
         load_images("digits", "test")

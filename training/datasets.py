@@ -9,6 +9,8 @@ level: this data path also runs under KERAS_BACKEND=jax without TensorFlow.
 Datasets (`DATASETS`) and how their splits are kept apart:
 
 - "natural": whole photos, split by source photo (see `NATURAL_PHOTOS`).
+- "photos": the corpus of real photographs built by `zoo data fetch photos`,
+  split by whole source package (see `training.photo_corpus`).
 - "textures": brick, grass, gravel (512 x 512 grey). Too few sources to hold one
   out, so each texture is split by rows: the first 3/4 of rows are "train", the
   last 1/4 "validation". Crops taken inside one part never touch the other.
@@ -26,9 +28,10 @@ import numpy as np
 
 from training.images import resize, to_channels, to_float_image
 
-DATASETS = ("natural", "textures", "digits", "faces", "shapes")
+DATASETS = ("natural", "photos", "textures", "digits", "faces", "shapes")
 SPLITS = {
     "natural": ("train", "validation", "test"),
+    "photos": ("train", "validation", "test"),
     "textures": ("train", "validation"),
     "digits": ("train", "validation"),
     "faces": ("train", "validation"),
@@ -77,6 +80,10 @@ def _sources(name, split):
     """Tuple of read-only float32 (H, W, C) arrays at their native channel count."""
     if name == "natural":
         images = [to_float_image(_photo(photo)) for photo in NATURAL_PHOTOS[split]]
+    elif name == "photos":
+        from training.photo_data import photo_arrays
+
+        images = [to_float_image(photo) for photo in photo_arrays(split)]
     elif name == "textures":
         import skimage.data
 

@@ -5,6 +5,8 @@ at the crop size, labels (H, W) int32 or None. `open_source(...)` builds one
 from a recipe's dataset name:
 
     natural | textures | digits | faces   built-in images (training.datasets)
+    photos                                the photo corpus (`zoo data fetch photos`); `path`
+                                          may name its folder or a crop pack (.npz)
     shapes                                procedurally drawn scenes with class labels
     folder                                a user's image folder (`path` is required)
     keras:mnist | keras:fashion_mnist | keras:cifar10    downloaded by keras.datasets
@@ -17,7 +19,7 @@ import numpy as np
 
 from training import datasets
 from training.degradations import augment, random_crop
-from training.images import resize_to_cover, to_channels
+from training.images import resize_to_cover, to_channels, to_float_image
 
 ONLINE_PREFIXES = ("keras:", "tfds:")
 
@@ -52,13 +54,16 @@ class _Subset(Sequence):
 class CropSource:
     """Random (augmented) crops of `crop_size` from a sequence of images.
 
-    Each sample picks an image uniformly, resizes it up when it is smaller than
-    the crop (keeping its aspect ratio), crops a random window, then flips /
-    rotates / colour-jitters it when `augment` is true. Images may be decoded
-    lazily (an `ImageFolder`); an in-memory list is resized once, up front.
+    Each sample picks an image (uniformly, or with `by_area` in proportion to its
+    pixel count, so that every pixel of a mixed-size corpus is about as likely),
+    resizes it up when it is smaller than the crop (keeping its aspect ratio),
+    crops a random window, then flips / rotates / colour-jitters it when `augment`
+    is true. Images may be decoded lazily (an `ImageFolder`); an in-memory list is
+    resized once, up front. uint8 images large enough for the crop stay uint8 in
+    memory (a quarter of float32) and each crop is converted.
     """
 
-    def __init__(self, images, crop_size, channels, augment=True):
+    def __init__(self, images, crop_size, channels, augment=True, by_area=False):
         if len(images) == 0:
             raise ValueError("The dataset has no images.")
         self.crop_size = tuple(crop_size)
@@ -66,15 +71,26 @@ class CropSource:
         self.augment = augment
         self.images = [self._prepare(im) for im in images] if isinstance(images, list) else images
         self._prepared = isinstance(images, list)
+        self.weights = None
+        if by_area:
+            areas = np.array([im.shape[0] * im.shape[1] for im in self.images], np.float64)
+            self.weights = areas / areas.sum()
 
     def _prepare(self, image):
-        return resize_to_cover(to_channels(image, self.channels), *self.crop_size)
+        height, width = self.crop_size
+        if image.dtype == np.uint8 and image.shape[0] >= height and image.shape[1] >= width:
+            return image
+        return resize_to_cover(to_channels(to_float_image(image), self.channels), height, width)
 
     def sample(self, rng):
-        image = self.images[int(rng.integers(len(self.images)))]
+        if self.weights is None:
+            image = self.images[int(rng.integers(len(self.images)))]
+        else:
+            image = self.images[int(rng.choice(len(self.images), p=self.weights))]
         if not self._prepared:
             image = self._prepare(image)
         (crop,) = random_crop(rng, image, *self.crop_size)
+        crop = to_channels(to_float_image(crop), self.channels)
         if self.augment:
             (crop,) = augment(rng, crop)
         return np.asarray(crop, np.float32), None
@@ -96,6 +112,10 @@ class ShapesSource:
 
 
 def _source_images(name, split, channels, path, validation_fraction, seed):
+    if name == "photos":
+        from training.photo_data import photo_arrays
+
+        return list(photo_arrays(split, path))
     if name in datasets.DATASETS:
         return datasets.load_images(name, split, channels=channels)
     if name == "folder":
@@ -126,4 +146,4 @@ def open_source(name, split, crop_size, channels, augment=True, path=None,
     if name == "shapes":
         return ShapesSource(crop_size, channels, augment)
     images = _source_images(name, split, channels, path, validation_fraction, seed)
-    return CropSource(images, crop_size, channels, augment)
+    return CropSource(images, crop_size, channels, augment, by_area=name == "photos")
