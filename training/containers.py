@@ -8,8 +8,9 @@ JPEG or WebP file its authors made.
 
 Eet (version 2, big-endian): a 12-byte header (magic 0x1EE70F42, entry count,
 dictionary count), then per entry six 32-bit ints: data offset, stored size,
-unpacked size, name offset, name size, flags (bit 0 compressed, bit 1 ciphered,
-bit 2 alias, bits 3-6 compression kind, 0 being zlib).
+unpacked size, name offset, name size (with its NUL), flags (bit 0 compressed,
+bit 1 ciphered, bit 2 alias; bits 3 and up the compression the writer asked for:
+10 and 11 are LZ4, any other value a zlib level, as in eet_lib.c).
 
 Qt rcc (versions 1-3, big-endian): "qres", version, tree offset, data offset,
 names offset (and, from version 3, a flags word). Tree nodes are 14 bytes (22 from
@@ -24,6 +25,7 @@ import struct
 import zlib
 
 EET_MAGIC = 0x1EE70F42
+EET_LZ4 = (10, 11)  # EET_COMPRESSION_VERYFAST and SUPERFAST; the others are zlib levels
 RCC_MAGIC = b"qres"
 
 
@@ -40,8 +42,19 @@ def _unpack(fmt, data, offset, what):
 
 def _slice(data, offset, size, what):
     if offset < 0 or size < 0 or offset + size > len(data):
-        raise ContainerError(f"truncated archive: {what} ({size} bytes at {offset}) is past the end")
+        raise ContainerError(f"truncated archive: {what} ({size} bytes at {offset}) "
+                             "is past the end")
     return data[offset:offset + size]
+
+
+def _inflate(payload, unpacked, what):
+    try:
+        payload = zlib.decompress(payload)
+    except zlib.error as error:
+        raise ContainerError(f"{what} is damaged: {error}") from error
+    if len(payload) != unpacked:
+        raise ContainerError(f"{what} unpacks to {len(payload)} bytes, its header says {unpacked}")
+    return payload
 
 
 def read_eet(data, wanted=None):
@@ -52,7 +65,8 @@ def read_eet(data, wanted=None):
     """
     magic, count, _ = _unpack(">III", data, 0, "header")
     if magic != EET_MAGIC:
-        raise ContainerError(f"not an Eet v2 file (magic {magic:#010x}, expected {EET_MAGIC:#010x})")
+        raise ContainerError(f"not an Eet v2 file (magic {magic:#010x}, "
+                             f"expected {EET_MAGIC:#010x})")
     entries = {}
     for index in range(count):
         offset, stored, unpacked, name_at, name_size, flags = _unpack(
@@ -65,13 +79,11 @@ def read_eet(data, wanted=None):
             raise ContainerError(f"entry {name!r} is ciphered")
         payload = _slice(data, offset, stored, f"data of {name!r}")
         if flags & 0b1:
-            kind = (flags >> 3) & 0xF
-            if kind != 0:
-                raise ContainerError(f"entry {name!r} uses compression kind {kind}, not zlib")
-            payload = zlib.decompress(payload)
-            if len(payload) != unpacked:
-                raise ContainerError(f"entry {name!r} unpacks to {len(payload)} bytes, "
-                                     f"its header says {unpacked}")
+            kind = (flags >> 3) & 0xFF
+            if kind in EET_LZ4:
+                raise ContainerError(f"entry {name!r} is LZ4-compressed (kind {kind}), "
+                                     "which this reader does not support")
+            payload = _inflate(payload, unpacked, f"entry {name!r}")
         entries[name] = payload
     return entries
 
@@ -89,9 +101,7 @@ def _rcc_payload(data, data_at, offset, flags, path):
         raise ContainerError(f"{path!r} is zstd-compressed, which this reader does not support")
     if flags & 0x1:
         (unpacked,) = _unpack(">I", payload, 0, f"unpacked size of {path!r}")
-        payload = zlib.decompress(payload[4:])
-        if len(payload) != unpacked:
-            raise ContainerError(f"{path!r} unpacks to {len(payload)} bytes, expected {unpacked}")
+        payload = _inflate(payload[4:], unpacked, repr(path))
     return payload
 
 
@@ -115,6 +125,9 @@ def read_rcc(data):
         path = f"{prefix}/{name}" if prefix else name
         if flags & 0x2:
             count, first = _unpack(">II", data, at + 6, f"directory node {node}")
+            if tree_at + (first + count) * node_size > len(data):
+                raise ContainerError(f"truncated archive: directory node {node} lists "
+                                     f"{count} children from node {first}, past the end")
             pending.extend((first + i, path) for i in range(count))
         else:
             (offset,) = _unpack(">I", data, at + 10, f"file node {node}")
