@@ -12,7 +12,7 @@ import numpy as np
 from export.signatures import input_shapes
 from training.pipeline import BatchMaker
 from training.sources import open_source
-from training.tasks import Degradation, task_of
+from training.tasks import Degradation, takes_noise_level, task_of
 
 TASK_DATASETS = {"inpaint": "natural", "denoise": "natural", "segment": "shapes"}
 
@@ -34,7 +34,8 @@ def example_batch(model, input_size, count, split="validation", seed=0, recipe=N
     degradation = (Degradation(**recipe.degradation.__dict__) if recipe else Degradation())
     source = open_source(dataset, split, (height, width), channels, augment=False,
                          path=recipe.data.path if recipe else None)
-    x, y = BatchMaker(task, source, count, degradation, seed=seed, split=split).batch(0, 0)
+    x, y = BatchMaker(task, source, count, degradation, seed=seed, split=split,
+                      noise_level=takes_noise_level(model)).batch(0, 0)
     inputs = x if isinstance(x, dict) else {"image": x}
     return {k: np.asarray(v, np.float32) for k, v in inputs.items()}, y, task
 

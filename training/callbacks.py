@@ -40,7 +40,7 @@ def render_samples(model, task, x, y, latents=None):
         # Holes are shown in mid grey so the degraded column shows what is missing.
         degraded = x["image"] * (1 - x["mask"]) + 0.5 * x["mask"]
     else:
-        degraded = x
+        degraded = x["image"] if isinstance(x, dict) else x  # a noise_level input rides along
     return image_grid([to_rgb8(degraded), to_rgb8(prediction), to_rgb8(y)])
 
 

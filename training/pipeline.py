@@ -28,13 +28,15 @@ class BatchMaker:
     was drawn before, so any batch can be regenerated on its own.
     """
 
-    def __init__(self, task, source, batch_size, degradation, seed=0, split="train"):
+    def __init__(self, task, source, batch_size, degradation, seed=0, split="train",
+                 noise_level=False):
         if split not in SPLIT_STREAMS:
             raise ValueError(f"Unknown split {split!r}; expected train or validation.")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
         self.task, self.source, self.batch_size = task, source, int(batch_size)
         self.degradation, self.seed, self.split = degradation, int(seed), split
+        self.noise_level = noise_level  # denoising x carries each image's sigma
 
     def batch(self, epoch, index):
         """`(x, y)` for batch `index` of `epoch`; `y` is None for generation."""
@@ -42,7 +44,8 @@ class BatchMaker:
         samples = [self.source.sample(rng) for _ in range(self.batch_size)]
         images = np.stack([image for image, _ in samples]).astype(np.float32)
         labels = None if samples[0][1] is None else np.stack([lab for _, lab in samples])
-        return make_example_batch(self.task, rng, images, self.degradation, labels)
+        return make_example_batch(self.task, rng, images, self.degradation, labels,
+                                  noise_level=self.noise_level)
 
 
 class EpochBatches(keras.utils.PyDataset):

@@ -35,7 +35,7 @@ from training.optimizers import build_optimizer
 from training.pipeline import BatchMaker, EpochBatches, FollowEpoch, to_tf_dataset
 from training.recipe import RecipeError
 from training.sources import open_source
-from training.tasks import Degradation, model_image_shape, task_of
+from training.tasks import Degradation, model_image_shape, takes_noise_level, task_of
 
 
 @dataclasses.dataclass
@@ -126,19 +126,19 @@ def compile_model(model, recipe, total_steps):
         model.compile(optimizer=build_optimizer(training, total_steps), jit_compile=jit)
 
 
-def _datasets(recipe, task, channels):
+def _datasets(recipe, task, channels, noise_level=False):
     data, degradation = recipe.data, Degradation(**dataclasses.asdict(recipe.degradation))
     common = dict(crop_size=data.crop_size, channels=channels, path=data.path,
                   validation_fraction=data.validation_fraction, seed=recipe.seed)
     train_source = open_source(data.dataset, "train", augment=data.augment, **common)
     train = EpochBatches(BatchMaker(task, train_source, data.batch_size, degradation,
-                                    recipe.seed, "train"),
+                                    recipe.seed, "train", noise_level),
                          recipe.training.steps_per_epoch, workers=data.workers)
     if task == "generate":
         return train, None  # a GAN has no validation loss
     validation_source = open_source(data.dataset, "validation", augment=False, **common)
     validation = EpochBatches(BatchMaker(task, validation_source, data.batch_size,
-                                         degradation, recipe.seed, "validation"),
+                                         degradation, recipe.seed, "validation", noise_level),
                               data.validation_batches, fixed_epoch=0)
     return train, validation
 
@@ -226,7 +226,7 @@ def _train(recipe, run_dir, strategy_name, verbose, writes_files):
         compile_model(model, recipe, total_steps)
     task = task_of(model)
     channels = model_image_shape(model)[2]
-    train_batches, validation = _datasets(recipe, task, channels)
+    train_batches, validation = _datasets(recipe, task, channels, takes_noise_level(model))
     callbacks, guard = _callbacks(recipe, task, run_dir, train_batches, validation, model)
     started = time.perf_counter()
     history = model.fit(_keras_data(train_batches, strategy), epochs=recipe.training.epochs,

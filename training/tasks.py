@@ -2,6 +2,8 @@
 
     inpaint   x = {"image": clean * (1 - mask), "mask": mask}   y = clean
     denoise   x = clean + Gaussian noise (clipped to [0, 1])     y = clean
+              (a model with a `noise_level` input: x = {"image": noisy,
+              "noise_level": (B, 1) sigma / 255})
     segment   x = image                                          y = labels (B, H, W) int32
     generate  x = images                                         y = None
 
@@ -31,6 +33,11 @@ def task_of(model):
     return "denoise"
 
 
+def takes_noise_level(model):
+    """Whether a model has a `noise_level` input (a denoiser whose strength is set)."""
+    return isinstance(model.input, dict) and "noise_level" in model.input
+
+
 def model_image_shape(model):
     """(H, W, C) the model takes; H and W are None where any size is accepted."""
     from zoo.models.dcgan import DCGAN
@@ -55,11 +62,12 @@ class Degradation:
     noise_sigma: tuple = (0.0, 50.0)
 
 
-def make_example_batch(task, rng, images, degradation, labels=None):
+def make_example_batch(task, rng, images, degradation, labels=None, noise_level=False):
     """`(x, y)` for `fit` from clean `images` (B, H, W, C) in [0, 1].
 
     `labels` (B, H, W) int32 is required for `segment`. Randomness (masks, noise)
-    comes from `rng`, a numpy Generator.
+    comes from `rng`, a numpy Generator. `noise_level`: denoising batches carry each
+    image's sigma (for a model that `takes_noise_level`).
     """
     if task == "inpaint":
         height, width = images.shape[1:3]
@@ -68,7 +76,9 @@ def make_example_batch(task, rng, images, degradation, labels=None):
                           for _ in range(len(images))])
         return {"image": images * (1.0 - masks), "mask": masks}, images
     if task == "denoise":
-        noisy, _ = add_gaussian_noise(rng, images, tuple(degradation.noise_sigma))
+        noisy, sigmas = add_gaussian_noise(rng, images, tuple(degradation.noise_sigma))
+        if noise_level:
+            return {"image": noisy, "noise_level": (sigmas / 255.0)[:, None]}, images
         return noisy, images
     if task == "segment":
         if labels is None:

@@ -6,6 +6,7 @@ policy, so the model's image outputs are always float32.
 """
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 
@@ -80,3 +81,74 @@ class SpatialSizeCheck(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}
+
+
+def _shuffle_kernel(factor, channels):
+    """(factor, factor, C, factor**2 * C) one-hot kernel: input channel c at offset
+    (dy, dx) of a factor x factor block <-> channel (dy * factor + dx) * C + c
+    (the order of TensorFlow's space_to_depth)."""
+    kernel = np.zeros((factor, factor, channels, factor * factor * channels), np.float32)
+    for dy in range(factor):
+        for dx in range(factor):
+            for c in range(channels):
+                kernel[dy, dx, c, (dy * factor + dx) * channels + c] = 1.0
+    return kernel
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SpaceToDepth(layers.Layer):
+    """Pixel unshuffle: (B, H, W, C) -> (B, H/f, W/f, f*f*C), every pixel kept.
+
+    A stride-f convolution with a fixed one-hot kernel (no weights), so it exports
+    as a plain CONV_2D that every TFLite runtime and int8 quantization handle exactly.
+    """
+
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, images):
+        kernel = _shuffle_kernel(self.factor, images.shape[-1])
+        return ops.conv(images, ops.cast(kernel, images.dtype), strides=self.factor)
+
+    def compute_output_shape(self, shape):
+        f = self.factor
+        return (shape[0], *(None if s is None else s // f for s in shape[1:3]), shape[3] * f * f)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class DepthToSpace(layers.Layer):
+    """Pixel shuffle, the inverse of `SpaceToDepth`: (B, H, W, f*f*C) -> (B, f*H, f*W, C)."""
+
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, features):
+        channels = features.shape[-1] // (self.factor * self.factor)
+        kernel = _shuffle_kernel(self.factor, channels)
+        return ops.conv_transpose(features, ops.cast(kernel, features.dtype),
+                                  strides=self.factor, padding="valid")
+
+    def compute_output_shape(self, shape):
+        f = self.factor
+        return (shape[0], *(None if s is None else s * f for s in shape[1:3]), shape[3] // (f * f))
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class NoiseLevelMap(layers.Layer):
+    """A per-image noise level as a constant channel appended to a feature map.
+
+    (B, H, W, C) features and (B, 1) noise level (Gaussian sigma in image units,
+    i.e. the 8-bit sigma / 255, in [0, 1]) -> (B, H, W, C + 1).
+    """
+
+    def call(self, features, noise_level):
+        level = ops.reshape(ops.cast(noise_level, features.dtype), (-1, 1, 1, 1))
+        return ops.concatenate([features, ops.ones_like(features[..., :1]) * level], axis=-1)

@@ -5,7 +5,15 @@ from keras import layers
 
 from zoo import layers as blocks
 from zoo.hole_fill import DiffusionFill
-from zoo.image_layers import AddResidual, Composite, HideHoles, SpatialSizeCheck
+from zoo.image_layers import (
+    AddResidual,
+    Composite,
+    DepthToSpace,
+    HideHoles,
+    NoiseLevelMap,
+    SpaceToDepth,
+    SpatialSizeCheck,
+)
 from zoo.losses import SegmentationLoss
 from zoo.metrics import MeanDice, MeanIoU
 from zoo.models.restoration import DEFAULT_LEARNING_RATE, RestorationTraining
@@ -20,9 +28,9 @@ HEADS = ("image", "segmentation")
 class UNet(RestorationTraining, StoredConfig, keras.Model):
     """Encoder-decoder with skip connections for image repair or segmentation.
 
-    H and W must be divisible by 2**depth (a fixed size that is not raises at
-    construction; a `None` size is checked by the first convolution that
-    disagrees, so feed multiples of 2**depth).
+    H and W must be divisible by pixel_unshuffle * 2**depth (a fixed size that is not
+    raises at construction; a `None` size is checked by the first convolution that
+    disagrees, so feed multiples of it).
 
     Inputs: `image` (B, H, W, C) float32 in [0, 1]; with `mask_input=True` a dict
     of `image` and `mask` (B, H, W, 1), 1 = hole, for inpainting (the image under
@@ -34,9 +42,18 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
     a dict of `DiffusionFill` settings (`levels`, `steps`, `biharmonic_steps`, `taper`):
     a shallower fill for small images, or a cheaper one to trace and run.
 
+    With `noise_level_input=True` (denoising, image head) the model takes a dict of
+    `image` and `noise_level` (B, 1): the Gaussian sigma of the noise in image units
+    (8-bit sigma / 255, in [0, 1]), given to the network as a constant channel (as
+    FFDNet does), so one model covers every strength and the user can set it.
+    `pixel_unshuffle=f` (FFDNet's trick) turns each f x f block into f*f channels
+    before the first level and back after the last: the network runs at 1/f the
+    resolution, about f*f times fewer operations at the same widths.
+
     Outputs by `head`:
         `image`: `restored` (B, H, W, C) float32 in [0, 1]. With `residual=True` the
-            network predicts a correction added to the input and clipped to [0, 1].
+            network predicts a correction added to the input and clipped to [0, 1]; its
+            last layer starts at zero, so an untrained model returns its input.
             Standard loss L1 + SSIM (hole-weighted with a mask), metrics PSNR / SSIM.
         `segmentation`: `segmentation` (B, H, W, num_classes) softmax probabilities.
             Targets are integer class ids (B, H, W). Standard loss cross-entropy +
@@ -55,16 +72,23 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
                  kernel_size=3, pooling="max", upsampling="transpose", activation="relu",
                  normalization="batch", dropout=0.0, l1=0.0, l2=0.0, convs_per_level=2,
                  head="image", num_classes=2, residual=False, mask_input=False,
-                 fill_holes=False, **kwargs):
+                 fill_holes=False, noise_level_input=False, pixel_unshuffle=1, **kwargs):
         # === Validation ===
         image_shape = tuple(image_shape)
         filters = blocks.level_filters(filters, depth)
         depth = len(filters)
         blocks.check_choice("head", head, HEADS)
         blocks.check_rate("dropout", dropout)
-        blocks.check_spatial_size(image_shape, 2**depth, "UNet")
-        if head == "segmentation" and (mask_input or residual):
-            raise ValueError("mask_input and residual apply to the image head only.")
+        if not isinstance(pixel_unshuffle, int) or pixel_unshuffle < 1:
+            raise ValueError(f"pixel_unshuffle must be an int >= 1, got {pixel_unshuffle!r}.")
+        size_factor = pixel_unshuffle * 2**depth
+        blocks.check_spatial_size(image_shape, size_factor, "UNet")
+        if head == "segmentation" and (mask_input or residual or noise_level_input):
+            raise ValueError("mask_input, residual and noise_level_input apply to the image "
+                             "head only.")
+        if noise_level_input and mask_input:
+            raise ValueError("noise_level_input is for denoising; it cannot be combined with "
+                             "mask_input.")
         fill_settings = _fill_settings(fill_holes)
         filling = fill_settings is not None
         if filling and not mask_input:
@@ -81,13 +105,18 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
 
         # === Functional model ===
         image = keras.Input(image_shape, name="image")
-        checked = SpatialSizeCheck(2**depth, name="size_check")(image)
+        checked = SpatialSizeCheck(size_factor, name="size_check")(image)
         mask = keras.Input((*image_shape[:2], 1), name="mask") if mask_input else None
+        noise_level = keras.Input((1,), name="noise_level") if noise_level_input else None
         if filling:
             filled = DiffusionFill(name="diffusion_fill", **fill_settings)(checked, mask)
             x = layers.Concatenate(name="fill_and_mask")([filled, mask])
         else:
             x = HideHoles(name="hide_holes")(checked, mask) if mask_input else checked
+        if pixel_unshuffle > 1:
+            x = SpaceToDepth(pixel_unshuffle, name="pixel_unshuffle")(x)
+        if noise_level_input:
+            x = NoiseLevelMap(name="noise_level_map")(x, noise_level)
         skips = []
         for level, width in enumerate(filters):
             x = blocks.conv_block(x, width, name=f"encoder{level}", **block)
@@ -102,11 +131,18 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
             x = blocks.conv_block(x, filters[level], name=f"decoder{level}", **block)
 
         if head == "segmentation":
-            x = layers.Conv2D(num_classes, 1, name="to_classes")(x)
+            x = layers.Conv2D(num_classes * pixel_unshuffle**2, 1, name="to_classes")(x)
+            if pixel_unshuffle > 1:
+                x = DepthToSpace(pixel_unshuffle, name="pixel_shuffle")(x)
             output = layers.Activation("softmax", dtype="float32", name="segmentation")(x)
         else:
-            x = layers.Conv2D(image_shape[-1], 1, name="to_image",
-                              kernel_initializer="zeros" if filling else "glorot_uniform")(x)
+            # A correction (fill or residual) starts at zero: the untrained model returns
+            # its input (or the fill) instead of noise.
+            x = layers.Conv2D(image_shape[-1] * pixel_unshuffle**2, 1, name="to_image",
+                              kernel_initializer="zeros" if filling or residual
+                              else "glorot_uniform")(x)
+            if pixel_unshuffle > 1:
+                x = DepthToSpace(pixel_unshuffle, name="pixel_shuffle")(x)
             if filling:
                 output = AddResidual(name="corrected_fill")(filled, x)
             elif residual:
@@ -116,7 +152,11 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
                                            name="restored" if not mask_input else "prediction")(x)
             if mask_input:
                 output = Composite(name="restored")(output, image, mask)
-        inputs = {"image": image, "mask": mask} if mask_input else image
+        inputs = image
+        if mask_input:
+            inputs = {"image": image, "mask": mask}
+        elif noise_level_input:
+            inputs = {"image": image, "noise_level": noise_level}
         super().__init__(inputs=inputs, outputs=output, **kwargs)
 
         # === Config ===
@@ -126,6 +166,7 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
             normalization=normalization, dropout=dropout, l1=l1, l2=l2,
             convs_per_level=convs_per_level, head=head, num_classes=num_classes,
             residual=residual, mask_input=mask_input, fill_holes=fill_holes,
+            noise_level_input=noise_level_input, pixel_unshuffle=pixel_unshuffle,
         )
 
     def compile(self, optimizer=None, loss=None, metrics=None, **kwargs):
