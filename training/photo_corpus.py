@@ -292,6 +292,8 @@ def fetch_corpus(root=None, manifest=MANIFEST, debs=None, progress: Callable = p
             progress(f"{prefix} MISSING: {error}")
             report.missing += [p.name for p in todo]
             continue
+        if temporary:  # before the photos: a run killed after them would never copy it
+            _copy_license(tree, package, root)
         archives = {}
         for photo in todo:
             try:
@@ -307,12 +309,10 @@ def fetch_corpus(root=None, manifest=MANIFEST, debs=None, progress: Callable = p
                 continue
             _store(root, photo, data)
             report.added.append(photo.name)
-        if temporary:
-            _copy_license(tree, package, root)
-            if not keep_downloads:
-                shutil.rmtree(tree, ignore_errors=True)
-                for deb in (Path(root) / "downloads").glob(f"{package}_*.deb"):
-                    deb.unlink()
+        if temporary and not keep_downloads:
+            shutil.rmtree(tree, ignore_errors=True)
+            for deb in (Path(root) / "downloads").glob(f"{package}_*.deb"):
+                deb.unlink()
     write_attribution(root, [p for p in photos if _is_present(root, p)])
     return report
 
