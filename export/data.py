@@ -12,7 +12,8 @@ import numpy as np
 from export.signatures import input_shapes
 from training.pipeline import BatchMaker
 from training.sources import open_source
-from training.tasks import Degradation, takes_noise_level, task_of
+from training.tasks import Degradation, task_of
+from zoo.inference import takes_noise_level
 
 TASK_DATASETS = {"inpaint": "natural", "denoise": "natural", "segment": "shapes"}
 

@@ -35,7 +35,8 @@ from training.optimizers import build_optimizer
 from training.pipeline import BatchMaker, EpochBatches, FollowEpoch, to_tf_dataset
 from training.recipe import RecipeError
 from training.sources import open_source
-from training.tasks import Degradation, model_image_shape, takes_noise_level, task_of
+from training.tasks import Degradation, model_image_shape, task_of
+from zoo.inference import takes_noise_level
 
 
 @dataclasses.dataclass

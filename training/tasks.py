@@ -33,11 +33,6 @@ def task_of(model):
     return "denoise"
 
 
-def takes_noise_level(model):
-    """Whether a model has a `noise_level` input (a denoiser whose strength is set)."""
-    return isinstance(model.input, dict) and "noise_level" in model.input
-
-
 def model_image_shape(model):
     """(H, W, C) the model takes; H and W are None where any size is accepted."""
     from zoo.models.dcgan import DCGAN

@@ -51,13 +51,46 @@ def _starts(size, tile, step):
     return starts + [size - tile]
 
 
-def _run(model, image, mask):
-    x = image[None]
-    if mask is not None:
-        x = {"image": x, "mask": mask[None]}
+def _inputs(images, masks, noise_level):
+    """The model's inputs for a batch of images (B, H, W, C) and, where it takes them,
+    masks (B, H, W, 1) or one noise level (image units) for every image."""
+    if masks is not None:
+        return {"image": images, "mask": masks}
+    if noise_level is not None:
+        return {"image": images,
+                "noise_level": np.full((len(images), 1), noise_level, np.float32)}
+    return images
+
+
+def _run(model, image, mask, noise_level):
     from keras import ops
 
+    x = _inputs(image[None], None if mask is None else mask[None], noise_level)
     return np.asarray(ops.convert_to_numpy(model(x, training=False))[0], np.float32)
+
+
+def takes_noise_level(model):
+    """Whether the model has a `noise_level` input (a denoiser whose strength is set)."""
+    return isinstance(model.input, dict) and "noise_level" in model.input
+
+
+def noise_level_for(model, image, sigma):
+    """The `noise_level` input value (image units) for `sigma` (8-bit units, 0-255), or
+    the one `estimate_sigma` measures in `image` when `sigma` is None; None for models
+    without that input (which then take no sigma)."""
+    from zoo.noise_level import estimate_sigma
+
+    if not takes_noise_level(model):
+        if sigma is not None:
+            raise ValueError("This model takes no noise strength (sigma); it is blind or "
+                             "not a denoiser.")
+        return None
+    if sigma is None:
+        sigma = estimate_sigma(image)
+    sigma = float(sigma)
+    if not 0.0 <= sigma <= 255.0:
+        raise ValueError(f"sigma must be in [0, 255] (8-bit units), got {sigma}.")
+    return sigma / 255.0
 
 
 def preferred_tile(model):
@@ -66,7 +99,7 @@ def preferred_tile(model):
     return getattr(model, "preset_tile", None) or DEFAULT_TILE
 
 
-def apply_to_image(model, image, mask=None, tile=None, overlap=DEFAULT_OVERLAP):
+def apply_to_image(model, image, mask=None, tile=None, overlap=DEFAULT_OVERLAP, sigma=None):
     """The model's output for one image of any size.
 
     Args:
@@ -77,6 +110,8 @@ def apply_to_image(model, image, mask=None, tile=None, overlap=DEFAULT_OVERLAP):
         tile, overlap: tile side (default `preferred_tile(model)`) and the context kept
             around each tile's written part. A model trained on small crops can fail on
             large uniform regions seen whole; tiles of its training size avoid that.
+        sigma: for a denoiser with a `noise_level` input, the noise's Gaussian sigma in
+            8-bit units (0-255); None estimates it from the image (`estimate_sigma`).
     Returns: (H, W, C) float32 in [0, 1] for repair models, (H, W, classes)
     probabilities for segmentation.
     """
@@ -93,6 +128,7 @@ def apply_to_image(model, image, mask=None, tile=None, overlap=DEFAULT_OVERLAP):
             raise ValueError(f"mask size {mask.shape[1]}x{mask.shape[0]} does not match the "
                              f"image size {width}x{height} (W x H).")
         mask = (mask > 0.5).astype(np.float32)
+    noise_level = noise_level_for(model, image, sigma)
     factor = size_factor(model)
     tile = tile or preferred_tile(model)
     tile = max(factor, tile - tile % factor)
@@ -101,14 +137,14 @@ def apply_to_image(model, image, mask=None, tile=None, overlap=DEFAULT_OVERLAP):
     padded_mask = None if mask is None else np.pad(mask, (*pad, (0, 0)))
     full_h, full_w = padded.shape[:2]
     if full_h <= tile and full_w <= tile:
-        return _run(model, padded, padded_mask)[:height, :width]
-    return _tiled(model, padded, padded_mask, tile, overlap)[:height, :width]
+        return _run(model, padded, padded_mask, noise_level)[:height, :width]
+    return _tiled(model, padded, padded_mask, tile, overlap, noise_level)[:height, :width]
 
 
 TILE_BATCH = 16  # tiles per model call
 
 
-def _tiled(model, image, mask, tile, overlap):
+def _tiled(model, image, mask, tile, overlap, noise_level):
     full_h, full_w = image.shape[:2]
     tile_h, tile_w = min(tile, full_h), min(tile, full_w)
     overlap = min(overlap, tile_h // 4, tile_w // 4)
@@ -118,9 +154,8 @@ def _tiled(model, image, mask, tile, overlap):
     for first in range(0, len(corners), TILE_BATCH):
         chunk = corners[first:first + TILE_BATCH]
         windows = [(slice(t, t + tile_h), slice(lf, lf + tile_w)) for t, lf in chunk]
-        x = np.stack([image[w] for w in windows])
-        if mask is not None:
-            x = {"image": x, "mask": np.stack([mask[w] for w in windows])}
+        masks = None if mask is None else np.stack([mask[w] for w in windows])
+        x = _inputs(np.stack([image[w] for w in windows]), masks, noise_level)
         from keras import ops
 
         results = np.asarray(ops.convert_to_numpy(model(x, training=False)), np.float32)

@@ -47,10 +47,11 @@ def _output_rgb8(task, output):
     return to_rgb8(output[None])[0]
 
 
-def predict_file(name, input_path, output_path, mask_path=None, tile=None):
+def predict_file(name, input_path, output_path, mask_path=None, tile=None, sigma=None):
     """Run the preset or .keras file `name` on the image file `input_path`; write the
-    result PNG (segmentation: one colour per class) to `output_path`. Returns a
-    summary dict."""
+    result PNG (segmentation: one colour per class) to `output_path`. `sigma`: the
+    noise strength for a denoiser that takes one (8-bit units; None: estimated).
+    Returns a summary dict."""
     from training.grids import save_png
     from training.image_folder import load_image
     from training.tasks import task_of
@@ -75,10 +76,17 @@ def predict_file(name, input_path, output_path, mask_path=None, tile=None):
         image = image * (1.0 - mask)
     elif mask_path is not None:
         raise ValueError(f"{name} is a {task} model and takes no --mask.")
-    output = apply_to_image(model, image, mask, tile=tile)
+    from zoo.inference import noise_level_for
+
+    noise_level = noise_level_for(model, image, sigma)
+    output = apply_to_image(model, image, mask, tile=tile,
+                            sigma=None if noise_level is None else noise_level * 255.0)
     save_png(_output_rgb8(task, output), output_path)
     summary = {"preset": name, "task": task, "input": str(input_path),
                "output": str(output_path), "size": [width, height]}
+    if noise_level is not None:
+        summary["sigma"] = round(noise_level * 255.0, 2)
+        summary["sigma_source"] = "given" if sigma is not None else "estimated"
     if task == "segment":
         from training.datasets import SHAPE_CLASSES
 
@@ -106,7 +114,8 @@ def generate_grid(name, count, seed, output_path):
 
 
 def cmd_predict(args):
-    summary = predict_file(args.name, args.input, args.output, args.mask, args.tile)
+    summary = predict_file(args.name, args.input, args.output, args.mask, args.tile,
+                           args.sigma)
     print(" ".join(f"{k}={v}" for k, v in summary.items()))
     return 0
 
@@ -126,6 +135,9 @@ def add_preset_parsers(sub):
                                 "train` run's model.keras)")
     p.add_argument("input", help="image file (PNG, JPEG, ...)")
     p.add_argument("--mask", help="inpainting: mask image of the same size, white = hole")
+    p.add_argument("--sigma", type=float,
+                   help="denoisers with a noise strength input: the noise's Gaussian sigma in "
+                        "8-bit units (0-255); default: estimated from the image")
     p.add_argument("-o", "--output", required=True, help="output PNG")
     p.add_argument("--tile", type=int, help="tile side (default: the one the preset was "
                    "validated with, see its metadata.json inference_tile)")
