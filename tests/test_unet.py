@@ -18,6 +18,7 @@ def build(**overrides):
     dict(residual=True, pooling="strided", upsampling="nearest", normalization="instance"),
     dict(mask_input=True, activation="gelu", dropout=0.1, l2=1e-4),
     dict(mask_input=True, fill_holes=SMALL_FILL),
+    dict(residual=True, noise_level_input=True, pixel_unshuffle=2),
 ])
 def test_image_head(variant):
     model = build(**variant)
@@ -25,14 +26,18 @@ def test_image_head(variant):
     harness.check_outputs(model, (32, 32, 3), (0.0, 1.0))
     if variant.get("mask_input"):
         harness.check_known_pixels_unchanged(model)
-    if variant.get("fill_holes"):
-        # the correction's last layer starts at zero (see the next test), so nothing
+    if variant.get("fill_holes") or variant.get("residual"):
+        # the correction's last layer starts at zero (see the tests below), so nothing
         # upstream of it has a gradient before its first update: give it one
-        kernel = model.get_layer("to_image").kernel
-        kernel.assign(np.random.default_rng(0).normal(0, 0.01, kernel.shape))
+        _randomize_last_layer(model)
     history = harness.check_fit_step(model)
     expected = {"psnr", "ssim"} | ({"hole_psnr", "hole_ssim"} if "mask_input" in variant else set())
     assert expected <= set(history.history)
+
+
+def _randomize_last_layer(model):
+    kernel = model.get_layer("to_image").kernel
+    kernel.assign(np.random.default_rng(0).normal(0, 0.01, kernel.shape))
 
 
 def test_segmentation_head():
@@ -44,9 +49,17 @@ def test_segmentation_head():
     assert {"iou", "dice"} <= set(history.history)
 
 
+def test_segmentation_head_with_pixel_unshuffle_keeps_full_resolution():
+    model = build(head="segmentation", num_classes=3, pixel_unshuffle=2)
+    harness.check_outputs(model, (32, 32, 3), (0.0, 1.0))
+
+
 def test_serialization(tmp_path):
     for model in (build(mask_input=True, residual=True), build(head="segmentation"),
-                  build(mask_input=True, fill_holes=SMALL_FILL)):
+                  build(mask_input=True, fill_holes=SMALL_FILL),
+                  build(residual=True, noise_level_input=True, pixel_unshuffle=2)):
+        if model.get_config()["residual"]:
+            _randomize_last_layer(model)  # else every output equals the input
         harness.check_config_round_trip(model)
         harness.check_keras_file_round_trip(model, tmp_path)
 
@@ -59,6 +72,14 @@ def test_mixed_precision():
 def test_bad_inputs():
     with pytest.raises(ValueError, match="not divisible by 8"):
         build(filters=(4, 8, 16), image_shape=(36, 36, 3))
+    with pytest.raises(ValueError, match="not divisible by 8"):
+        build(pixel_unshuffle=2, image_shape=(36, 36, 3))
+    with pytest.raises(ValueError, match="pixel_unshuffle must be an int >= 1"):
+        build(pixel_unshuffle=0)
+    with pytest.raises(ValueError, match="cannot be combined with mask_input"):
+        build(noise_level_input=True, mask_input=True)
+    with pytest.raises(ValueError, match="image head only"):
+        build(noise_level_input=True, head="segmentation")
     with pytest.raises(ValueError, match="fill_holes needs mask_input"):
         build(fill_holes=True)
     with pytest.raises(ValueError, match="leave residual=False"):
@@ -97,3 +118,30 @@ def test_fill_settings_reach_the_fill_and_the_config():
     fill = model.get_layer("diffusion_fill")
     assert {name: getattr(fill, name) for name in SMALL_FILL} == SMALL_FILL
     assert model.get_config()["fill_holes"] == SMALL_FILL
+
+
+def test_untrained_residual_model_returns_its_input():
+    """The residual head starts at zero, so training starts at the noisy input's PSNR."""
+    model = build(residual=True, noise_level_input=True, pixel_unshuffle=2)
+    x, _ = harness.random_batch(model, 2)
+    np.testing.assert_allclose(harness.predict(model, x), x["image"], atol=1e-6)
+
+
+def test_noise_level_reaches_the_output():
+    model = build(residual=True, noise_level_input=True)
+    _randomize_last_layer(model)
+    x, _ = harness.random_batch(model, 2)
+    low = harness.predict(model, dict(x, noise_level=np.zeros((2, 1), "float32")))
+    high = harness.predict(model, dict(x, noise_level=np.full((2, 1), 0.2, "float32")))
+    assert np.abs(low - high).max() > 1e-4
+
+
+def test_pixel_shuffle_layers_are_exact_inverses_in_space_to_depth_order():
+    import tensorflow as tf
+
+    from zoo.image_layers import DepthToSpace, SpaceToDepth
+
+    images = np.random.default_rng(0).random((2, 8, 12, 3)).astype("float32")
+    packed = harness.predict(SpaceToDepth(2), images)
+    np.testing.assert_array_equal(packed, tf.nn.space_to_depth(images, 2).numpy())
+    np.testing.assert_array_equal(harness.predict(DepthToSpace(2), packed), images)

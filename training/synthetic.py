@@ -42,10 +42,11 @@ def random_batch(model, batch_size=4, image_size=(32, 32), seed=0):
     """`(x, y)` for `model.fit` / `model.predict`, drawn at random.
 
     Inpainters get `{"image", "mask"}` and the clean image as target; restoration
-    U-Nets the image (plus mask) and the image; segmentation U-Nets the image and
-    integer labels (B, H, W); a DCGAN gets images and a generator N(0, 1) latents,
-    both with `y = None`. `image_size`
-    is used only where the model's input size is not fixed.
+    U-Nets the image (plus mask) and the image; denoisers with a `noise_level` input
+    `{"image": noisy, "noise_level": (B, 1) sigma / 255}` and the clean image;
+    segmentation U-Nets the image and integer labels (B, H, W); a DCGAN gets images
+    and a generator N(0, 1) latents, both with `y = None`. `image_size` is used only
+    where the model's input size is not fixed.
     """
     rng = np.random.default_rng(seed)
     if isinstance(model, DCGANGenerator):
@@ -63,4 +64,8 @@ def random_batch(model, batch_size=4, image_size=(32, 32), seed=0):
         return images, labels
     if "mask" in inputs:
         return {"image": images, "mask": box_masks(rng, batch_size, height, width)}, images
+    if "noise_level" in inputs:
+        levels = rng.uniform(0.0, 50.0 / 255, (batch_size, 1)).astype(np.float32)
+        noise = rng.standard_normal(images.shape, dtype=np.float32) * levels[:, :, None, None]
+        return {"image": np.clip(images + noise, 0, 1), "noise_level": levels}, images
     return images, images
