@@ -371,7 +371,11 @@ def test_list_packages_prints_every_package_of_the_manifest(capsys):
     assert zoo(["data", "fetch", "photos", "--list-packages"]) == 0
     printed = capsys.readouterr().out.splitlines()
     expected = sorted({f"{p.package} {p.version}" for p in load_manifest()})
-    assert printed == expected and len(expected) == 10
+    assert len(printed) == len(expected) == 10
+    for line, package in zip(printed, expected, strict=True):
+        # what to download from packages.debian.org, and what pip already installed
+        pip = package.split()[0] in photo_corpus.WHEEL_PACKAGES
+        assert line == package + (" (Python package: pip, not apt)" if pip else "")
 
 
 # --- convert: what a training image is ---------------------------------------------------

@@ -8,7 +8,13 @@
 
 from pathlib import Path
 
-from training.photo_corpus import CorpusError, default_root, fetch_corpus, load_manifest
+from training.photo_corpus import (
+    WHEEL_PACKAGES,
+    CorpusError,
+    default_root,
+    fetch_corpus,
+    load_manifest,
+)
 
 CORPORA = ("photos",)
 
@@ -55,7 +61,8 @@ def cmd_fetch(args):
     if args.list_packages:
         versions = sorted({(p.package, p.version) for p in load_manifest()})
         for package, version in versions:
-            print(f"{package} {version}")
+            pip = package in WHEEL_PACKAGES
+            print(f"{package} {version}" + (" (Python package: pip, not apt)" if pip else ""))
         return 0
     root = Path(args.root) if args.root else default_root()
     print(f"photos corpus in {root}")
