@@ -19,7 +19,7 @@ def assert_binary_mask(mask, height, width):
 
 
 def test_presets_cover_the_documented_kinds():
-    assert {"thin", "medium", "thick", "box", "mixed"} <= set(MASK_PRESETS)
+    assert {"thin", "medium", "thick", "box", "blob", "mixed"} <= set(MASK_PRESETS)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -34,7 +34,7 @@ def test_area_within_range_for_every_kind_and_size(kind, size):
             assert area_range[0] <= mask.mean() <= area_range[1]
 
 
-@pytest.mark.parametrize("kind", ["thin", "medium", "thick", "box"])
+@pytest.mark.parametrize("kind", ["thin", "medium", "thick", "box", "blob"])
 def test_narrow_range_and_large_non_square_image(kind):
     rng = np.random.default_rng(1)
     for size in [(16, 16), (512, 384)]:
@@ -125,3 +125,14 @@ def test_unknown_kind_lists_the_valid_ones():
         random_mask(np.random.default_rng(0), 32, 32, "scribble")
     for kind in KINDS:
         assert kind in str(error.value)
+
+
+def test_blob_is_one_compact_lump_not_a_scatter():
+    """A blob stays near its centre: its bounding box is far smaller than the image."""
+    rng = np.random.default_rng(9)
+    for _ in range(10):
+        mask = random_mask(rng, 128, 128, "blob", (0.03, 0.08))[..., 0]
+        rows, cols = np.nonzero(mask)
+        box_area = (np.ptp(rows) + 1) * (np.ptp(cols) + 1)
+        assert box_area < 0.35 * mask.size
+        assert mask.sum() / box_area > 0.3

@@ -37,8 +37,10 @@ MASK_PRESETS = {
     },
     # One axis-aligned rectangle (`box_mask`).
     "box": {},
+    # A rounded lump of a few overlapping ellipses, as removing an object leaves it.
+    "blob": {},
     # One of these kinds, uniformly at random, per mask.
-    "mixed": {"kinds": ("thin", "medium", "thick", "box")},
+    "mixed": {"kinds": ("thin", "medium", "thick", "blob", "box")},
 }
 
 # A stroke turns by at most this angle (radians) at each vertex.
@@ -115,6 +117,8 @@ def random_mask(rng, height, width, kind="mixed", area_range=(0.02, 0.25)):
         kind = str(rng.choice(MASK_PRESETS["mixed"]["kinds"]))
     if kind == "box":
         hole = _box(rng, height, width, kmin, kmax)
+    elif kind == "blob":
+        hole = _blob(rng, height, width, kmin, kmax)
     else:
         hole = _strokes_in_range(rng, height, width, kmin, kmax, MASK_PRESETS[kind])
     return hole[..., None].astype(np.float32)
@@ -268,6 +272,36 @@ def _box(rng, height, width, kmin, kmax):
             return hole
     # No h x w product fits (a prime-like count on a tiny image): grow a blob instead.
     return _grow(rng, np.zeros((height, width), bool), 0, target)
+
+
+def _blob(rng, height, width, kmin, kmax):
+    """(height, width) bool: overlapping ellipses around one centre, [kmin, kmax] pixels.
+
+    Ellipses (random axes and angle, each about a third of the target area) are added
+    near the centre until the target count is reached; one that would pass `kmax` is
+    shrunk (up to 4 times) or skipped, and the rim grows the rest if needed.
+    """
+    target = int(rng.integers(kmin, kmax + 1))
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32) + 0.5
+    centre = rng.uniform((0.2 * height, 0.2 * width), (0.8 * height, 0.8 * width))
+    base = math.sqrt(target / (3 * math.pi))
+    hole, count = np.zeros((height, width), bool), 0
+    for _ in range(_MAX_STROKES_PER_MASK):
+        if count >= target:
+            break
+        middle = centre + rng.normal(0, base, 2)
+        radii = base * rng.uniform(0.6, 1.6, 2)
+        angle = rng.uniform(0, math.pi)
+        dy, dx = yy - middle[0], xx - middle[1]
+        u = dx * math.cos(angle) + dy * math.sin(angle)
+        v = -dx * math.sin(angle) + dy * math.cos(angle)
+        for _ in range(_SHORTEN_TRIES):
+            grown = hole | ((u / radii[0]) ** 2 + (v / radii[1]) ** 2 <= 1)
+            if grown.sum() <= kmax:
+                hole, count = grown, int(grown.sum())
+                break
+            radii = radii / 2
+    return _grow(rng, hole, count, kmin)
 
 
 def _grow(rng, hole, count, goal):
