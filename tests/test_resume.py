@@ -82,3 +82,33 @@ def test_sigkilled_run_resumes_from_its_last_finished_epoch(tmp_path):
     for ours, theirs in zip(resumed_model.weights, reference.weights, strict=True):
         np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), atol=1e-5,
                                    err_msg=ours.path)
+
+
+def test_best_checkpoint_survives_a_resume(tmp_path):
+    """A resumed run's BestModel starts from the best logged value, not infinity."""
+    from training.callbacks import BestModel
+
+    checkpoint = tmp_path / "best.keras"
+    checkpoint.write_bytes(b"kept")
+    history = tmp_path / "history.csv"
+    history.write_text("epoch,loss,val_loss\n0,0.5,0.30\n1,0.4,0.20\n2,0.3,0.25\n")
+    callback = BestModel(checkpoint, "val_loss", history=history)
+    assert callback.best == 0.20
+    callback.on_epoch_end(3, {"val_loss": 0.22})  # worse than the logged best: not saved
+    assert checkpoint.read_bytes() == b"kept"
+    fresh = BestModel(tmp_path / "none.keras", "val_loss", history=history)
+    assert fresh.best == float("inf")  # no checkpoint yet: the first epoch saves one
+
+
+def test_epoch_clock_appends_one_row_per_epoch_across_runs(tmp_path):
+    from training.callbacks import EpochClock
+
+    path = tmp_path / "clock.csv"
+    for run in range(2):  # a run and its resumption append to the same file
+        clock = EpochClock(path)
+        clock.on_epoch_begin(run)
+        clock.on_epoch_end(run)
+    rows = path.read_text().splitlines()
+    assert rows[0] == "epoch,seconds,finished_unix"
+    assert [row.split(",")[0] for row in rows[1:]] == ["0", "1"]
+    assert all(float(row.split(",")[1]) >= 0 for row in rows[1:])

@@ -4,8 +4,10 @@ Keras' own `BackupAndRestore`, `CSVLogger` and `TensorBoard` do the rest (see
 `training.run`).
 """
 
+import csv
 import importlib.util
 import math
+import time
 from pathlib import Path
 
 import keras
@@ -78,15 +80,38 @@ class SampleGrid(keras.callbacks.Callback):
         self._writer.flush()
 
 
+class EpochClock(keras.callbacks.Callback):
+    """Appends `epoch,seconds,finished_unix` to a CSV at each epoch's end: how long the
+    epoch took (training and validation) and when it finished, so a training curve can
+    be drawn against hours of training across resumed runs and machines."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = Path(path)
+        self._started = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        finished = time.time()
+        new = not self.path.exists()
+        with open(self.path, "a") as handle:
+            if new:
+                handle.write("epoch,seconds,finished_unix\n")
+            handle.write(f"{epoch},{finished - self._started:.2f},{finished:.0f}\n")
+
+
 class BestModel(keras.callbacks.Callback):
     """Saves the model to `path` (a `.keras` file) whenever `monitor` improves (lower is
     better); written to a temporary file and renamed, so a kill never leaves a broken
-    checkpoint."""
+    checkpoint. `history`: the run's CSV log; a resumed run starts from the best value
+    it holds, so its first epoch does not replace a better checkpoint."""
 
-    def __init__(self, path, monitor="val_loss"):
+    def __init__(self, path, monitor="val_loss", history=None):
         super().__init__()
         self.path, self.monitor = Path(path), monitor
-        self.best = math.inf
+        self.best = _best_logged(history, monitor) if self.path.exists() else math.inf
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
@@ -94,6 +119,17 @@ class BestModel(keras.callbacks.Callback):
             return
         self.best = float(value)
         save_model_atomically(self.model, self.path)
+
+
+def _best_logged(history, monitor):
+    """The lowest finite `monitor` value in a CSVLogger file, or inf."""
+    if history is None or not Path(history).is_file():
+        return math.inf
+    with open(history, newline="") as handle:
+        values = [float(row[monitor]) for row in csv.DictReader(handle)
+                  if row.get(monitor) not in (None, "")]
+    finite = [v for v in values if math.isfinite(v)]
+    return min(finite, default=math.inf)
 
 
 def save_model_atomically(model, path):

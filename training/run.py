@@ -24,6 +24,7 @@ import numpy as np
 from training import distribute
 from training.callbacks import (
     BestModel,
+    EpochClock,
     NaNGuard,
     SampleGrid,
     TrainingDiverged,
@@ -149,7 +150,8 @@ def _callbacks(recipe, task, run_dir, train, validation, model):
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     callbacks = [FollowEpoch(train, validation),
                  keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-                 keras.callbacks.CSVLogger(str(run_dir / "logs" / "history.csv"), append=True)]
+                 keras.callbacks.CSVLogger(str(run_dir / "logs" / "history.csv"), append=True),
+                 EpochClock(run_dir / "logs" / "clock.csv")]
     tensorboard_dir = None
     if cb.tensorboard and tensorboard_available():
         tensorboard_dir = run_dir / "logs" / "tensorboard"
@@ -168,7 +170,8 @@ def _callbacks(recipe, task, run_dir, train, validation, model):
                                     tensorboard_dir=tensorboard_dir and tensorboard_dir / "samples",
                                     **sample_data))
     if cb.checkpoint_best and validation is not None:
-        callbacks.append(BestModel(run_dir / "checkpoints" / "best.keras", cb.monitor))
+        callbacks.append(BestModel(run_dir / "checkpoints" / "best.keras", cb.monitor,
+                                   history=run_dir / "logs" / "history.csv"))
     guard = NaNGuard(recipe.training.learning_rate, recipe.training.mixed_precision)
     callbacks.append(guard)
     return callbacks, guard
