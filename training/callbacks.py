@@ -6,6 +6,7 @@ Keras' own `BackupAndRestore`, `CSVLogger` and `TensorBoard` do the rest (see
 
 import csv
 import importlib.util
+import json
 import math
 import time
 from pathlib import Path
@@ -100,6 +101,26 @@ class EpochClock(keras.callbacks.Callback):
             if new:
                 handle.write("epoch,seconds,finished_unix\n")
             handle.write(f"{epoch},{finished - self._started:.2f},{finished:.0f}\n")
+
+
+class ResumeStepCount(keras.callbacks.Callback):
+    """After BackupAndRestore (list it after that callback): when the restored weights
+    came without optimizer state (a `training.snapshot`), set the optimizer's step
+    counter to the restored epoch x `steps_per_epoch`, so the learning-rate schedule
+    continues where the run was instead of starting over."""
+
+    def __init__(self, metadata_path, steps_per_epoch):
+        super().__init__()
+        self.metadata_path, self.steps_per_epoch = Path(metadata_path), int(steps_per_epoch)
+
+    def on_train_begin(self, logs=None):
+        if not self.metadata_path.is_file():
+            return
+        epoch = int(json.loads(self.metadata_path.read_text()).get("epoch", 0))
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is None or epoch <= 0 or int(optimizer.iterations) != 0:
+            return
+        optimizer.iterations.assign(epoch * self.steps_per_epoch)
 
 
 class BestModel(keras.callbacks.Callback):

@@ -26,6 +26,7 @@ from training.callbacks import (
     BestModel,
     EpochClock,
     NaNGuard,
+    ResumeStepCount,
     SampleGrid,
     TrainingDiverged,
     save_model_atomically,
@@ -150,6 +151,8 @@ def _callbacks(recipe, task, run_dir, train, validation, model):
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     callbacks = [FollowEpoch(train, validation),
                  keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+                 ResumeStepCount(run_dir / "backup" / "training_metadata.json",
+                                 recipe.training.steps_per_epoch),
                  keras.callbacks.CSVLogger(str(run_dir / "logs" / "history.csv"), append=True),
                  EpochClock(run_dir / "logs" / "clock.csv")]
     tensorboard_dir = None

@@ -114,6 +114,7 @@ def build_parser():
     from export.cli import add_export_parser
     from training.data_cli import add_data_parser
     from training.images_cli import add_images_parser
+    from training.snapshot import add_snapshot_parser
     from training.train_cli import add_train_parser
     from zoo.inspect_cli import add_inspect_parser
     from zoo.preset_cli import add_preset_parsers
@@ -124,6 +125,7 @@ def build_parser():
     add_inspect_parser(sub)
     add_images_parser(sub)
     add_data_parser(sub)
+    add_snapshot_parser(sub)
     return parser
 
 

@@ -1,0 +1,60 @@
+"""A long run's snapshot (weights without optimizer state, logs, curve) continues on
+another machine: the restored run resumes at the snapshot's epoch and step count."""
+
+import json
+
+import h5py
+import keras
+import numpy as np
+import pytest
+
+from tests.test_resume import RECIPE, logged_epochs
+from training.recipe import load_recipe
+from training.run import train
+from training.snapshot import restore_snapshot, save_snapshot, training_curve
+
+
+@pytest.fixture(scope="module")
+def recipe(tmp_path_factory):
+    path = tmp_path_factory.mktemp("recipe") / "resume_me.toml"
+    path.write_text(RECIPE.replace("epochs = 6", "epochs = 2"))
+    return load_recipe(path)
+
+
+def test_snapshot_restores_weights_epoch_and_step_count(recipe, tmp_path):
+    first = tmp_path / "first"
+    train(recipe, first, verbose=0)
+    snapshot = tmp_path / "snap"
+    curve = save_snapshot(first, snapshot)
+
+    with h5py.File(snapshot / "backup" / "latest.weights.h5") as weights:
+        assert "optimizer" not in weights and "layers" in weights
+    size = (snapshot / "backup" / "latest.weights.h5").stat().st_size
+    assert size < 0.6 * (first / "model.keras").stat().st_size  # which holds Adam's moments
+    assert [row["epoch"] for row in curve["rows"]] == [0, 1]
+    assert [row["step"] for row in curve["rows"]] == [5, 10]
+    assert all(row["hours"] > 0 for row in curve["rows"]) and "val_psnr" in curve["rows"][0]
+    assert json.loads((snapshot / "curve.json").read_text()) == curve
+
+    elsewhere = tmp_path / "elsewhere"
+    restore_snapshot(snapshot, elsewhere)
+    result = train(recipe, elsewhere, resume=True, verbose=0)
+    assert logged_epochs(elsewhere) == [0, 1]  # both epochs were done: none is trained again
+    assert int(result.model.optimizer.iterations) == 10  # the schedule goes on from step 10
+    original = keras.saving.load_model(first / "model.keras")
+    for ours, theirs in zip(result.model.weights, original.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs), err_msg=ours.path)
+    assert training_curve(elsewhere)["rows"][-1]["step"] == 10
+
+
+def test_restore_refuses_to_go_back_and_save_needs_a_backup(recipe, tmp_path):
+    run = tmp_path / "run"
+    train(recipe, run, verbose=0)
+    snapshot = tmp_path / "snap"
+    save_snapshot(run, snapshot)
+    (snapshot / "logs" / "history.csv").write_text("epoch,loss\n0,1.0\n")
+    with pytest.raises(FileExistsError, match="more than the snapshot"):
+        restore_snapshot(snapshot, run)
+    with pytest.raises(FileNotFoundError, match="no model.keras"):
+        save_snapshot(tmp_path / "empty", tmp_path / "never")
+    assert keras.saving.load_model(run / "model.keras") is not None
