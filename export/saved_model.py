@@ -1,6 +1,7 @@
 """SavedModel export: a `serving_default` signature with the zoo's names.
 
     inpainter / U-Net with mask   image, mask -> image
+    U-Net with a noise level      image, noise_level -> image
     U-Net (image head)            image       -> image
     U-Net (segmentation head)     image       -> segmentation
     DCGAN                         latent      -> image        (the generator)
@@ -26,12 +27,14 @@ def _serving_function(model, names, out):
 
     if names == ["image", "mask"]:
         return lambda image, mask: run({"image": image, "mask": mask})
+    if names == ["image", "noise_level"]:
+        return lambda image, noise_level: run({"image": image, "noise_level": noise_level})
     if names == ["image"]:
         return lambda image: run({"image": image})
     if names == ["latent"]:
         return lambda latent: run({"latent": latent})
     raise ValueError(f"Cannot export a model with inputs {names}; zoo models take "
-                     "image (+ mask) or latent.")
+                     "image (+ mask or noise_level) or latent.")
 
 
 def write_saved_model(model, path, input_size=None, batch_size=None):

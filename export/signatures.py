@@ -1,17 +1,19 @@
 """What an exported model takes and returns: names, shapes, value ranges.
 
 Signature names follow the zoo's conventions: inputs keep their names (`image`,
-`mask`, `latent`); outputs are renamed to what a mobile developer expects
+`mask`, `noise_level`, `latent`); outputs are renamed to what a mobile developer expects
 (`inpainted` and `restored` become `image`). A DCGAN exports its generator.
 """
 
 DEFAULT_SPATIAL_SIZE = (256, 256)
 OUTPUT_NAMES = {"inpainted": "image", "restored": "image", "segmentation": "segmentation",
                 "image": "image", "logit": "logit"}
-VALUE_RANGES = {"image": [0.0, 1.0], "mask": [0.0, 1.0], "segmentation": [0.0, 1.0]}
+VALUE_RANGES = {"image": [0.0, 1.0], "mask": [0.0, 1.0], "noise_level": [0.0, 1.0],
+                "segmentation": [0.0, 1.0]}
 CONVENTIONS = {
     "image": "float32 RGB (or grayscale) in [0, 1], NHWC",
     "mask": "float32 (H, W, 1): 1 = hole (to fill), 0 = known pixel",
+    "noise_level": "float32 (1,): the noise's Gaussian sigma / 255 (sigma in 8-bit units)",
     "latent": "float32 samples of N(0, 1)",
     "segmentation": "per-pixel class probabilities summing to 1 (argmax = class)",
     "logit": "real/fake logit, > 0 = real",

@@ -169,3 +169,26 @@ def test_tflite_runtime_resizes_a_free_batch(models, tmp_path):
     images = np.random.default_rng(1).random((3, *SIZE, 3), dtype=np.float32)
     np.testing.assert_allclose(runtime.predict({"image": images}),
                                models["unet"].predict(images, verbose=0), atol=1e-4)
+
+
+@pytest.mark.parametrize("quantize", ["float16", "int8"])
+def test_denoiser_with_noise_level_exports_it_as_a_named_input(quantize, tmp_path):
+    """The strength input survives into the TFLite and SavedModel signatures."""
+    import tensorflow as tf
+
+    model = zoo.create_model("unet", filters=(4, 8), residual=True, noise_level_input=True,
+                             pixel_unshuffle=2)
+    kernel = model.get_layer("to_image").kernel
+    kernel.assign(np.random.default_rng(0).normal(0, 0.05, kernel.shape))
+    rep = representative_dataset(model, SIZE, count=8) if quantize == "int8" else None
+    path = tmp_path / "denoiser.tflite"
+    report = to_tflite(model, path, quantize=quantize, representative_data=rep,
+                       input_size=SIZE, source="denoiser", **QUIET)
+    assert report["passed"]
+    sidecar = json.loads((tmp_path / "denoiser.tflite.json").read_text())
+    assert [i["name"] for i in sidecar["inputs"]] == ["image", "noise_level"]
+    if quantize == "int8":
+        saved = export_saved_model(model, tmp_path / "saved", **QUIET)
+        assert saved["passed"]
+        serving = tf.saved_model.load(str(tmp_path / "saved")).signatures["serving_default"]
+        assert sorted(serving.structured_input_signature[1]) == ["image", "noise_level"]
