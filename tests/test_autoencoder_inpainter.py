@@ -60,3 +60,23 @@ def test_unfixed_size_not_divisible_is_a_clear_error():
            "mask": np.zeros((1, 32, 18, 1), "float32")}
     with pytest.raises(ValueError, match="width 18 is not divisible by 4"):
         model.predict(bad, verbose=0)
+
+
+SMALL_FILL = dict(levels=3, steps=2, biharmonic_steps=2, taper=1)
+
+
+def test_fill_holes_starts_at_the_diffusion_fill_then_trains(tmp_path):
+    from zoo.hole_fill import DiffusionFill
+
+    model = build(fill_holes=SMALL_FILL)
+    x, _ = harness.random_batch(model, 2)
+    expected = np.asarray(DiffusionFill(**SMALL_FILL)(x["image"], x["mask"]))
+    np.testing.assert_allclose(harness.predict(model, x), expected, atol=1e-6)
+    harness.check_known_pixels_unchanged(model)
+    kernel = model.get_layer("to_image").kernel  # zero at the start: give upstream a gradient
+    kernel.assign(np.random.default_rng(0).normal(0, 0.01, kernel.shape))
+    harness.check_fit_step(model)
+    assert model.get_config()["fill_holes"] == SMALL_FILL
+    harness.check_keras_file_round_trip(model, tmp_path)
+    with pytest.raises(ValueError, match="fill_holes must be True, False or a dict"):
+        build(fill_holes="telea")

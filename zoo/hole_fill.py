@@ -156,3 +156,18 @@ class DiffusionFill(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), **{name: getattr(self, name) for name in self.SETTINGS}}
+
+
+def fill_settings_from(fill_holes):
+    """DiffusionFill keyword arguments from `fill_holes` (True: the defaults; a dict: these
+    settings), or None for no fill (False)."""
+    if isinstance(fill_holes, bool):
+        return {} if fill_holes else None
+    if not isinstance(fill_holes, dict):
+        raise ValueError(f"fill_holes must be True, False or a dict of DiffusionFill settings; "
+                         f"got {fill_holes!r}.")
+    unknown = sorted(set(fill_holes) - set(DiffusionFill.SETTINGS))
+    if unknown:
+        raise ValueError(f"Unknown fill_holes setting(s) {unknown}; expected some of "
+                         f"{', '.join(DiffusionFill.SETTINGS)}.")
+    return dict(fill_holes)

@@ -4,7 +4,8 @@ import keras
 from keras import layers
 
 from zoo import layers as blocks
-from zoo.image_layers import Composite, HideHoles, SpatialSizeCheck
+from zoo.hole_fill import DiffusionFill, fill_settings_from
+from zoo.image_layers import AddResidual, Composite, HideHoles, SpatialSizeCheck
 from zoo.models.restoration import RestorationTraining
 from zoo.models.stored_config import StoredConfig
 from zoo.registry import register_model
@@ -39,12 +40,16 @@ class ConvAutoencoderInpainter(RestorationTraining, StoredConfig, keras.Model):
         dropout: dropout rate after each block, in [0, 1).
         l1, l2: kernel regularization factors.
         convs_per_level: convolutions in each block.
+        fill_holes: True (or a dict of `DiffusionFill` settings) fills the holes with
+            the in-graph classical diffusion fill first; the network sees the fill and
+            the mask and predicts a correction to it (last layer zero at the start, so
+            an untrained model returns the fill), as the U-Net's option does.
     """
 
     def __init__(self, image_shape=(None, None, 3), filters=(32, 64, 128), depth=None,
                  kernel_size=3, pooling="max", upsampling="transpose", bottleneck="conv",
                  bottleneck_units=256, activation="relu", normalization="batch", dropout=0.0,
-                 l1=0.0, l2=0.0, convs_per_level=2, **kwargs):
+                 l1=0.0, l2=0.0, convs_per_level=2, fill_holes=False, **kwargs):
         # === Validation ===
         image_shape = tuple(image_shape)
         filters = blocks.level_filters(filters, depth)
@@ -55,6 +60,8 @@ class ConvAutoencoderInpainter(RestorationTraining, StoredConfig, keras.Model):
         if bottleneck == "dense" and None in image_shape[:2]:
             raise ValueError("The dense bottleneck needs a fixed image_shape (H, W, C); "
                              f"got {image_shape}. Use bottleneck='conv' for any size.")
+        fill_settings = fill_settings_from(fill_holes)
+        filling = fill_settings is not None
         regularizer = blocks.kernel_regularizer(l1, l2)
         block = dict(kernel_size=kernel_size, activation_name=activation,
                      normalization_kind=normalization, dropout=dropout,
@@ -64,7 +71,11 @@ class ConvAutoencoderInpainter(RestorationTraining, StoredConfig, keras.Model):
         image = keras.Input(image_shape, name="image")
         checked = SpatialSizeCheck(2**depth, name="size_check")(image)
         mask = keras.Input((*image_shape[:2], 1), name="mask")
-        x = HideHoles(name="hide_holes")(checked, mask)
+        if filling:
+            filled = DiffusionFill(name="diffusion_fill", **fill_settings)(checked, mask)
+            x = layers.Concatenate(name="fill_and_mask")([filled, mask])
+        else:
+            x = HideHoles(name="hide_holes")(checked, mask)
         for level, width in enumerate(filters):
             x = blocks.conv_block(x, width, name=f"encoder{level}", **block)
             x = blocks.downsample(x, pooling, filters=width, kernel_size=kernel_size,
@@ -84,8 +95,12 @@ class ConvAutoencoderInpainter(RestorationTraining, StoredConfig, keras.Model):
             x = blocks.upsample(x, upsampling, filters=filters[level], kernel_size=kernel_size,
                                 regularizer=regularizer, name=f"decoder{level}")
             x = blocks.conv_block(x, filters[level], name=f"decoder{level}", **block)
-        x = layers.Conv2D(image_shape[-1], 1, name="to_image")(x)
-        prediction = layers.Activation("sigmoid", dtype="float32", name="prediction")(x)
+        x = layers.Conv2D(image_shape[-1], 1, name="to_image",
+                          kernel_initializer="zeros" if filling else "glorot_uniform")(x)
+        if filling:  # a correction to the classical fill, zero at the start
+            prediction = AddResidual(name="corrected_fill")(filled, x)
+        else:
+            prediction = layers.Activation("sigmoid", dtype="float32", name="prediction")(x)
         inpainted = Composite(name="inpainted")(prediction, image, mask)
         super().__init__(inputs={"image": image, "mask": mask}, outputs=inpainted, **kwargs)
 
@@ -95,5 +110,5 @@ class ConvAutoencoderInpainter(RestorationTraining, StoredConfig, keras.Model):
             pooling=pooling, upsampling=upsampling, bottleneck=bottleneck,
             bottleneck_units=bottleneck_units, activation=activation,
             normalization=normalization, dropout=dropout, l1=l1, l2=l2,
-            convs_per_level=convs_per_level,
+            convs_per_level=convs_per_level, fill_holes=fill_holes,
         )

@@ -4,7 +4,7 @@ import keras
 from keras import layers
 
 from zoo import layers as blocks
-from zoo.hole_fill import DiffusionFill
+from zoo.hole_fill import DiffusionFill, fill_settings_from
 from zoo.image_layers import (
     AddResidual,
     Composite,
@@ -89,7 +89,7 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
         if noise_level_input and mask_input:
             raise ValueError("noise_level_input is for denoising; it cannot be combined with "
                              "mask_input.")
-        fill_settings = _fill_settings(fill_holes)
+        fill_settings = fill_settings_from(fill_holes)
         filling = fill_settings is not None
         if filling and not mask_input:
             raise ValueError("fill_holes needs mask_input=True (it fills the masked holes).")
@@ -184,17 +184,3 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
         self.hole_metrics = []
         self._standard_metrics = metrics is None
 
-
-def _fill_settings(fill_holes):
-    """DiffusionFill keyword arguments from `fill_holes` (True: the defaults; a dict: these
-    settings), or None for no fill (False)."""
-    if isinstance(fill_holes, bool):
-        return {} if fill_holes else None
-    if not isinstance(fill_holes, dict):
-        raise ValueError(f"fill_holes must be True, False or a dict of DiffusionFill settings; "
-                         f"got {fill_holes!r}.")
-    unknown = sorted(set(fill_holes) - set(DiffusionFill.SETTINGS))
-    if unknown:
-        raise ValueError(f"Unknown fill_holes setting(s) {unknown}; expected some of "
-                         f"{', '.join(DiffusionFill.SETTINGS)}.")
-    return dict(fill_holes)
