@@ -1,30 +1,45 @@
 """Quality of every preset next to the classical peers a user would pick instead.
 
-    python benchmarks/quality.py                 # everything, ~20-30 min on 2 CPU cores
+    python benchmarks/quality.py                 # everything, ~35 min on 2 CPU cores
     python benchmarks/quality.py --write-cards   # also rewrite the presets' model cards
     python benchmarks/quality.py --quick         # small sizes, to check the script runs
 
-On held-out data only (natural test photos astronaut and flower; shapes test scenes;
-generated samples against the validation split):
-- inpainting (strokes of three widths, and a centre box covering a quarter of the
-  image): masked PSNR / SSIM against OpenCV Telea / Navier-Stokes and scikit-image
-  biharmonic;
-- denoising at sigma 15, 25, 50: PSNR / SSIM against OpenCV NLM, scikit-image TV, BM3D;
-- segmentation: mean IoU against a classical threshold + shape-rule baseline;
+On held-out data only:
+- repair, on the test split of the `photos` corpus (`zoo data fetch photos`; another
+  folder with --photos-root): 3 crops of 256 x 256 from each test photo, positions,
+  masks and noise from fixed seeds (see quality_repair.py);
+  - inpainting (strokes of three widths, and a centre box covering a quarter of the
+    crop): masked PSNR / SSIM against OpenCV Telea / Navier-Stokes and scikit-image
+    biharmonic;
+  - denoising at sigma 15, 25, 50: PSNR / SSIM against OpenCV NLM and scikit-image TV
+    on every crop, and BM3D on the first crop of each photo, where every other method
+    is reported too;
+- segmentation (shapes test scenes): mean IoU against a classical threshold +
+  shape-rule baseline;
 - generation: FID / KID in the features of a small classifier trained on the domain,
   sliced Wasserstein distance on Laplacian pyramids, a nearest-neighbour copy check,
-  next to the DCGAN written the plain keras.io way, trained for the same steps;
+  next to the DCGAN written the plain keras.io way, trained for the same steps
+  (samples against the validation split);
 - the one-thread int8 TFLite latency of each repair preset at 256 x 256.
 
-Prints the tables, writes benchmarks/results/quality.json and the before/after
-figures in benchmarks/results/quality/.
+Everything runs on one thread (TensorFlow, OpenCV, OpenMP / BLAS), so the timings
+are one-thread timings. Prints the tables, writes benchmarks/results/quality.json and
+the before/after figures in benchmarks/results/quality/.
 """
 
 import argparse
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+# One thread everywhere, read by TensorFlow and the OpenMP / BLAS libraries (BM3D,
+# scikit-image, NumPy) when they start: set before any of them is imported.
+ONE_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                        "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+for _variable in ONE_THREAD_VARIABLES:
+    os.environ[_variable] = "1"
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -37,12 +52,13 @@ import quality_repair  # noqa: E402
 from bench_common import load_average, machine_info, warm_median_seconds, write_json  # noqa: E402
 
 import zoo  # noqa: E402
+from training.photo_corpus import default_root  # noqa: E402
 
 RESULTS = BENCH_DIR / "results" / "quality.json"
 FIGURES = BENCH_DIR / "results" / "quality"
 SIZE = 256
 LATENCY_REPEATS = 5
-QUICK_LATENCY_PRESETS = ("unet-inpaint-natural",)
+QUICK_CROPS_PER_PHOTO = 2
 
 
 def tflite_latency(name, size, repeats=LATENCY_REPEATS):
@@ -69,16 +85,67 @@ def tflite_latency(name, size, repeats=LATENCY_REPEATS):
             "file_bytes": report["file_bytes"], "task_metric": report.get("task_metric")}
 
 
-def run_repair(size, quick):
+def one_thread():
+    """Pin TensorFlow's pools and OpenCV to one thread; returns what they report."""
+    import cv2
+    import tensorflow as tf
+
+    cv2.setNumThreads(1)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # already initialized: the environment variables applied
+        pass
+    return {"tensorflow_intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+            "tensorflow_inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+            "opencv": cv2.getNumThreads(),
+            **{name: os.environ[name] for name in ONE_THREAD_VARIABLES}}
+
+
+def _home(path):
+    path, home = Path(path).resolve(), Path.home().resolve()
+    return "~/" + str(path.relative_to(home)) if path.is_relative_to(home) else str(path)
+
+
+def repair_data(crops, info, root, masks_per_kind, sigmas, subset, inpainters, denoisers):
+    """What the repair scores were measured on, for the results and the tables."""
+    import classical_peers
+
+    return {**info, "root": _home(root),
+            "mask_kinds": [f"strokes-{k}" for k in quality_repair.STROKE_KINDS] + ["box"],
+            "masks_per_kind": masks_per_kind, "mask_seed": quality_repair.MASK_SEED,
+            "stroke_area": list(quality_repair.STROKE_AREA),
+            "box": "centre square of half the side (a quarter of the crop)",
+            "sigmas": list(sigmas), "noise_seed": quality_repair.NOISE_SEED,
+            "bm3d_subset": {"crops": list(subset), "count": len(subset),
+                            "rule": "the first crop of each photo"},
+            "peers": {"inpainting": list(classical_peers.INPAINTING_PEERS),
+                      "denoising": list(classical_peers.DENOISING_PEERS)},
+            "presets": {"inpaint": list(inpainters), "denoise": list(denoisers)},
+            "timing": f"seconds per {info['crop_size']} x {info['crop_size']} crop, median "
+                      "over the cases, one call each"}
+
+
+def run_repair(root, size, quick):
     results, examples = {}, {"inpaint": {}, "denoise": {}, "segment": {}}
-    inpainters = {n: zoo.load(n, compile=False) for n in quality_repair.INPAINT_PRESETS}
-    print("inpainting...", flush=True)
+    per_photo = QUICK_CROPS_PER_PHOTO if quick else quality_repair.CROPS_PER_PHOTO
+    crops, info = quality_repair.photo_crops(root, size, per_photo)
+    subset = quality_repair.bm3d_subset(len(crops), per_photo)
+    shown = quality_repair.example_crops(subset)
+    sigmas = (25,) if quick else quality_repair.SIGMAS
+    masks_per_kind = quality_repair.MASKS_PER_KIND
+    inpainters = {n: zoo.load(n, compile=False) for n in quality_repair.presets_for("inpaint")}
+    denoisers = {n: zoo.load(n, compile=False) for n in quality_repair.presets_for("denoise")}
+    results["repair_data"] = repair_data(crops, info, root, masks_per_kind, sigmas, subset,
+                                         inpainters, denoisers)
+    results["repair_data"]["figure_crops"] = shown
+    print(f"inpainting: {len(crops)} crops of {info['photos']} {info['split']} photos...",
+          flush=True)
     results["inpainting"] = quality_repair.evaluate_inpainting(
-        inpainters, size, 1 if quick else quality_repair.MASKS_PER_KIND, examples["inpaint"])
-    print("denoising...", flush=True)
-    results["denoising"] = quality_repair.evaluate_denoising(
-        zoo.load(quality_repair.DENOISE_PRESET, compile=False), size,
-        (25,) if quick else quality_repair.SIGMAS, examples["denoise"])
+        inpainters, crops, masks_per_kind, examples["inpaint"], shown)
+    print(f"denoising (BM3D on {len(subset)} crops)...", flush=True)
+    results["denoising"], results["denoising_bm3d_subset"] = quality_repair.evaluate_denoising(
+        denoisers, crops, sigmas, subset, examples["denoise"], shown)
     print("segmentation...", flush=True)
     segmenter = zoo.load(quality_repair.SEGMENT_PRESET, compile=False)
     scenes = 2 if quick else quality_repair.SEGMENT_SCENES
@@ -87,10 +154,9 @@ def run_repair(size, quick):
     results["segmentation"].update(quality_repair.evaluate_segmentation(
         segmenter, size, scenes, suffix=f" ({size} x {size} scenes)"))
     print("int8 TFLite latency...", flush=True)
-    # each export costs ~13 s: --quick checks the path on one preset
-    repair_presets = QUICK_LATENCY_PRESETS if quick else (
-        *quality_repair.INPAINT_PRESETS, quality_repair.DENOISE_PRESET,
-        quality_repair.SEGMENT_PRESET)
+    # each export costs ~13 s: --quick checks the path on the first inpainter
+    repair_presets = tuple(inpainters)[:1] if quick else (
+        *inpainters, *denoisers, quality_repair.SEGMENT_PRESET)
     results["tflite_int8"] = {n: tflite_latency(n, size, 2 if quick else LATENCY_REPEATS)
                               for n in repair_presets}
     return results, examples
@@ -107,14 +173,23 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes (script check)")
     parser.add_argument("--write-cards", action="store_true",
                         help="rewrite zoo/presets/*/README.md and the metadata headlines")
+    parser.add_argument("--photos-root", type=Path, default=None, metavar="DIR",
+                        help="the photos corpus folder (default: where `zoo data fetch "
+                             "photos` builds it)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--figures", type=Path, default=FIGURES)
     args = parser.parse_args(argv)
 
+    root = args.photos_root or default_root()
+    if quality_repair.check_corpus(root) is not None:
+        sys.exit(f"quality.py: no test photos in {Path(root) / 'images' / 'test'}: build the "
+                 "corpus with `zoo data fetch photos` (or pass its folder as --photos-root)")
     size = 64 if args.quick else SIZE
+    threads = one_thread()
     started = time.perf_counter()
     load_start = load_average()
-    repair, examples = run_repair(size, args.quick)
+    repair, examples = run_repair(root, size, args.quick)
+    repair["repair_data"]["threads"] = threads
     generation, samples = run_generation(args.quick)
     results = {
         "benchmark": "quality",

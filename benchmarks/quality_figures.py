@@ -28,10 +28,21 @@ def _rgb(image):
     return to_rgb8(np.asarray(image)[None])[0]
 
 
-def _repair_figure(example, path):
-    names = ["input", *example["outputs"], "original"]
-    images = [example["input"], *example["outputs"].values(), example["clean"]]
-    save_png(_labelled_row([_rgb(i) for i in images], names), path)
+def _repair_figure(rows, path, gap=4):
+    """One captioned row per example (input, each method, original), stacked."""
+    images = []
+    for example in rows:
+        names = [f"input {example['crop']}", *example["outputs"], "original"]
+        row = [example["input"], *example["outputs"].values(), example["clean"]]
+        images.append(_labelled_row([_rgb(i) for i in row], names))
+    width = max(i.shape[1] for i in images)
+    canvas = np.full((sum(i.shape[0] for i in images) + gap * (len(images) - 1), width, 3),
+                     255, np.uint8)
+    top = 0
+    for image in images:
+        canvas[top:top + image.shape[0], :image.shape[1]] = image
+        top += image.shape[0] + gap
+    save_png(canvas, path)
     return path
 
 
@@ -40,10 +51,10 @@ def write_all(examples, samples, folder):
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     figures = {}
-    for group, example in examples.get("inpaint", {}).items():
-        figures[f"inpaint_{group}"] = _repair_figure(example, folder / f"inpaint_{group}.png")
-    for group, example in examples.get("denoise", {}).items():
-        figures[f"denoise_{group}"] = _repair_figure(example, folder / f"denoise_{group}.png")
+    for group, rows in examples.get("inpaint", {}).items():
+        figures[f"inpaint_{group}"] = _repair_figure(rows, folder / f"inpaint_{group}.png")
+    for group, rows in examples.get("denoise", {}).items():
+        figures[f"denoise_{group}"] = _repair_figure(rows, folder / f"denoise_{group}.png")
     segment = examples.get("segment", {})
     if segment:
         first = next(iter(segment.values()))
@@ -74,15 +85,49 @@ def inpainting_table(results):
     return "\n".join(lines)
 
 
-def denoising_table(results):
-    groups = list(next(iter(results["denoising"].values())))
-    header = " | ".join(f"{g} PSNR / SSIM" for g in groups)
-    lines = [f"| method | {header} | s / image |", "|---|" + "---|" * (len(groups) + 1)]
-    for method, by_sigma in results["denoising"].items():
+def _denoising_rows(by_method, crops):
+    rows = []
+    for method, by_sigma in by_method.items():
         cells = " | ".join(f"{_f(v['psnr'])} / {_f(v['ssim'], 3)}" for v in by_sigma.values())
         seconds = np.median([v["seconds"] for v in by_sigma.values()])
-        lines.append(f"| {method} | {cells} | {_f(seconds, 3)} |")
+        rows.append(f"| {method} | {crops} | {cells} | {_f(seconds, 3)} |")
+    return rows
+
+
+def denoising_table(results):
+    """Every method but BM3D on every crop, then every method on BM3D's subset."""
+    every, subset = results["denoising"], results["denoising_bm3d_subset"]
+    data = results["repair_data"]
+    groups = list(next(iter(every.values())))
+    header = " | ".join(f"{g} PSNR / SSIM" for g in groups)
+    lines = [f"| method | crops | {header} | s / image |", "|---|---|" + "---|" * (len(groups) + 1)]
+    lines += _denoising_rows(every, f"all {data['crops']}")
+    lines += _denoising_rows(subset, f"BM3D subset ({data['bm3d_subset']['count']})")
     return "\n".join(lines)
+
+
+def repair_data_text(results):
+    """What the inpainting and denoising tables were measured on, in one paragraph."""
+    d = results["repair_data"]
+    subset, threads = d["bm3d_subset"], d.get("threads", {})
+    low, high = d["stroke_area"]
+    one_thread = ("one thread: TensorFlow intra-op {} / inter-op {}, OpenCV {}, OMP / MKL / "
+                  "OpenBLAS 1".format(threads.get("tensorflow_intra_op", "-"),
+                                      threads.get("tensorflow_inter_op", "-"),
+                                      threads.get("opencv", "-")))
+    kinds = [k.removeprefix("strokes-") for k in d["mask_kinds"] if k.startswith("strokes-")]
+    return (f"Inpainting and denoising: {d['crops']} crops of {d['crop_size']} x "
+            f"{d['crop_size']} from the {d['photos']} photos of the `{d['dataset']}` "
+            f"**{d['split']}** split ({d['crops_per_photo']} per photo, each fully inside it, "
+            f"positions from seed {d['crop_seed']}; crops sha256 "
+            f"`{d['crops_sha256'][:16]}`). Masks: strokes {', '.join(kinds)} "
+            f"({d['masks_per_kind']} per crop and width, hiding {low:.0%}-{high:.0%} of the "
+            f"crop, seed {d['mask_seed']}) and a box, the {d['box']}. Gaussian noise sigma "
+            f"{', '.join(str(s) for s in d['sigmas'])} (8-bit units, seed {d['noise_seed']}). "
+            f"BM3D runs on crops {', '.join(str(c) for c in subset['crops'])} "
+            f"({subset['rule']}, {subset['count']} crops); the other denoisers are "
+            f"reported on every crop and again on that subset. Times: {d['timing']} "
+            f"({one_thread}).")
 
 
 def segmentation_table(results):
@@ -116,12 +161,17 @@ def generation_table(results):
 
 def tables(results):
     """All tables as markdown, in the README's order."""
-    parts = [("Inpainting (masked PSNR / SSIM, held-out photos, 256 x 256)", inpainting_table),
-             ("Denoising (PSNR / SSIM, held-out photos, 256 x 256)", denoising_table),
+    data = results.get("repair_data", {})
+    photos = (f"{data.get('dataset')} {data.get('split')} split, {data.get('crops')} crops "
+              f"{data.get('crop_size')} x {data.get('crop_size')} of {data.get('photos')} photos")
+    parts = [(f"Inpainting (masked PSNR / SSIM; {photos})", inpainting_table),
+             (f"Denoising (PSNR / SSIM; {photos})", denoising_table),
              ("Segmentation (held-out shapes scenes)", segmentation_table),
              ("int8 TFLite latency", latency_table),
              ("Generation", generation_table)]
     out = []
+    if data:
+        out.append("\n" + repair_data_text(results))
     for title, table in parts:
         try:
             out.append(f"\n### {title}\n\n{table(results)}")

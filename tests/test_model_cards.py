@@ -42,8 +42,8 @@ def test_a_card_says_what_would_close_each_missed_target(name):
     assert all(line in card for line in verdicts)
 
 
-@pytest.mark.parametrize("table", ["inpainting_table", "denoising_table", "segmentation_table",
-                                   "latency_table", "generation_table"])
+@pytest.mark.parametrize("table", ["repair_data_text", "inpainting_table", "denoising_table",
+                                   "segmentation_table", "latency_table", "generation_table"])
 def test_readme_quality_tables_are_the_benchmarks(table):
     import quality_figures
 

@@ -1,7 +1,9 @@
 """`benchmarks/quality.py --quick` runs end to end; its tables follow from its JSON.
 
 Quality is measured by the benchmark itself (full run, README table), never asserted
-here: these checks are about the result's completeness and consistency.
+here: these checks are about the result's completeness and consistency. The photos
+corpus is never on CI machines, so the quick run reads a stand-in corpus of three
+built-in photos written here.
 """
 
 import json
@@ -11,27 +13,51 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.xdist_group("quality_benchmark")  # module fixtures run once
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "quality.py"
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 pytest.importorskip("cv2")
 pytest.importorskip("bm3d")
+
+import quality_repair  # noqa: E402
+
+ENV = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
+QUICK_CROPS_PER_PHOTO = 2
+
+
+def stand_in_corpus(root):
+    """A corpus folder with images/test/*.png: the natural test photos and one validation
+    photo, as `zoo data fetch photos` would write them (RGB uint8 PNG)."""
+    from PIL import Image
+
+    from training.datasets import NATURAL_PHOTOS, load_images
+
+    folder = Path(root) / "images" / "test"
+    folder.mkdir(parents=True)
+    photos = [*zip(NATURAL_PHOTOS["test"], load_images("natural", "test"), strict=True),
+              (NATURAL_PHOTOS["validation"][0], load_images("natural", "validation")[0])]
+    for name, photo in photos:
+        rgb = np.repeat(photo, 3, axis=-1) if photo.shape[-1] == 1 else photo
+        Image.fromarray(np.round(rgb * 255).astype(np.uint8)).save(folder / f"{name}.png")
+    return root, [name for name, _ in photos]
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("quality")
-    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    corpus, names = stand_in_corpus(folder / "photos")
     out, figures = folder / "quality.json", folder / "figures"
-    process = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--out", str(out),
-                              "--figures", str(figures)], cwd=folder, env=env,
-                             capture_output=True, text=True, timeout=900)
+    process = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--photos-root",
+                              str(corpus), "--out", str(out), "--figures", str(figures)],
+                             cwd=folder, env=ENV, capture_output=True, text=True, timeout=900)
     assert process.returncode == 0, process.stderr[-3000:]
-    return json.loads(out.read_text()), process.stdout, figures
+    return json.loads(out.read_text()), process.stdout, figures, sorted(names)
 
 
 def _finite(value):
@@ -39,18 +65,20 @@ def _finite(value):
 
 
 def test_every_method_is_scored(run):
-    result, _, _ = run
+    result, _, _, _ = run
+    inpainters, denoisers = quality_repair.presets_for("inpaint"), quality_repair.presets_for(
+        "denoise")
     inpainting = result["inpainting"]
     assert set(inpainting) == {"OpenCV Telea", "OpenCV Navier-Stokes",
-                               "scikit-image biharmonic", "inpainter-natural",
-                               "unet-inpaint-natural"}
+                               "scikit-image biharmonic", *inpainters}
     for groups in inpainting.values():
         assert set(groups) == {"strokes", "box"}
         assert all(_finite(g["psnr"]) and 0 < g["ssim"] <= 1 for g in groups.values())
-    assert set(result["denoising"]) == {"OpenCV NLM", "scikit-image TV", "BM3D",
-                                        "unet-denoise-natural"}
+    assert set(result["denoising"]) == {"OpenCV NLM", "scikit-image TV", *denoisers}
+    assert set(result["denoising_bm3d_subset"]) == {"OpenCV NLM", "scikit-image TV", "BM3D",
+                                                    *denoisers}
     assert all(0 <= v["mean_iou"] <= 1 for v in result["segmentation"].values())
-    assert set(result["tflite_int8"]) == {"unet-inpaint-natural"}  # --quick times one
+    assert set(result["tflite_int8"]) == {inpainters[0]}  # --quick times one
     assert all(v["seconds"] > 0 for v in result["tflite_int8"].values())
     for preset in ("dcgan-digits", "dcgan-textures"):
         models = result["generation"][preset]["models"]
@@ -58,25 +86,83 @@ def test_every_method_is_scored(run):
         assert all(_finite(m["fid"]) and m["fid"] >= 0 for m in models.values())
 
 
+def test_repair_runs_on_the_corpus_test_crops(run):
+    result, _, _, names = run
+    data = result["repair_data"]
+    crops = len(names) * QUICK_CROPS_PER_PHOTO
+    assert data["split"] == "test" and data["photo_names"] == names
+    assert data["photos"] == len(names) and data["crops"] == crops
+    assert data["bm3d_subset"]["crops"] == list(range(0, crops, QUICK_CROPS_PER_PHOTO))
+    assert data["threads"]["tensorflow_intra_op"] == 1 and data["threads"]["opencv"] == 1
+    cases = {"strokes": 3 * crops, "box": crops}
+    for groups in result["inpainting"].values():
+        assert {g: v["cases"] for g, v in groups.items()} == cases
+    subset = data["bm3d_subset"]["count"]
+    assert all(v["cases"] == crops for g in result["denoising"].values() for v in g.values())
+    assert all(v["cases"] == subset
+               for g in result["denoising_bm3d_subset"].values() for v in g.values())
+
+
 def test_printed_tables_show_the_recorded_numbers(run):
-    result, stdout, _ = run
+    result, stdout, _, _ = run
     biharmonic = result["inpainting"]["scikit-image biharmonic"]["strokes"]["psnr"]
     assert f"| scikit-image biharmonic | {biharmonic:.2f} |" in stdout
+    bm3d = result["denoising_bm3d_subset"]["BM3D"]["sigma-25"]["psnr"]
+    subset = result["repair_data"]["bm3d_subset"]["count"]
+    assert f"| BM3D | BM3D subset ({subset}) | {bm3d:.2f} /" in stdout
     fid = result["generation"]["dcgan-digits"]["models"]["zoo preset"]["fid"]
     assert f"| dcgan-digits | zoo preset | {fid:.2f} |" in stdout
+    crops = ", ".join(str(c) for c in result["repair_data"]["bm3d_subset"]["crops"])
+    assert f"BM3D runs on crops {crops} (" in stdout and "**test** split" in stdout
 
 
 def test_figures_are_written(run):
-    result, _, figures = run
+    _, _, figures, _ = run
     assert (figures / "inpaint_strokes.png").is_file()
+    assert (figures / "denoise_sigma-25.png").is_file()
     assert (figures / "generated_dcgan-digits.png").is_file()
     assert not list(figures.glob("*.partial"))
 
 
-def test_committed_full_run_times_every_repair_preset():
+def test_without_the_corpus_one_line_says_how_to_build_it(tmp_path):
+    process = subprocess.run([sys.executable, str(SCRIPT), "--photos-root", str(tmp_path),
+                              "--out", str(tmp_path / "q.json")], env=ENV,
+                             capture_output=True, text=True, timeout=300)
+    assert process.returncode != 0 and not (tmp_path / "q.json").exists()
+    lines = [line for line in process.stderr.splitlines() if "quality.py" in line]
+    assert len(lines) == 1 and "zoo data fetch photos" in lines[0]
+    assert str(tmp_path) in lines[0]
+
+
+def test_crops_lie_inside_their_photo_and_spread_out():
+    rng = np.random.default_rng(0)
+    corners = quality_repair.crop_corners((300, 1000), 256, 3, rng)
+    assert all(0 <= top <= 300 - 256 and 0 <= left <= 1000 - 256 for top, left in corners)
+    assert max(quality_repair._overlap(a, b, 256) for i, a in enumerate(corners)
+               for b in corners[:i]) <= quality_repair.MAX_CROP_OVERLAP
+    assert corners == quality_repair.crop_corners((300, 1000), 256, 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="smaller than"):
+        quality_repair.crop_corners((200, 700), 256, 1, rng)
+
+
+def test_masks_are_fixed_by_the_seed():
+    first = quality_repair.mask_cases(["a", "b"], 64)
+    again = quality_repair.mask_cases(["a", "b"], 64)
+    assert [kind for _, kind, _ in first[:4]] == ["strokes-thin", "strokes-medium",
+                                                  "strokes-thick", "box"]
+    assert all(np.array_equal(x[2], y[2]) for x, y in zip(first, again, strict=True))
+    assert not np.array_equal(first[0][2], first[4][2])  # each crop its own strokes
+    assert first[3][2].mean() == 0.25
+
+
+def test_committed_full_run_is_on_the_photos_test_split():
     committed = json.loads((ROOT / "benchmarks" / "results" / "quality.json").read_text())
     assert "--quick" not in committed["command"]
+    data = committed["repair_data"]
+    assert data["dataset"] == "photos" and data["split"] == "test"
+    assert data["photos"] >= 16 and data["crops"] >= 48 and data["crop_size"] == 256
+    assert data["threads"]["tensorflow_intra_op"] == 1
     timed = committed["tflite_int8"]
-    assert set(timed) == {"inpainter-natural", "unet-inpaint-natural",
-                          "unet-denoise-natural", "unet-segment-shapes"}
+    assert set(timed) == {*data["presets"]["inpaint"], *data["presets"]["denoise"],
+                          "unet-segment-shapes"}
     assert all(v["seconds"] > 0 and v["verification_passed"] for v in timed.values())
