@@ -56,6 +56,10 @@ RUN_ELSEWHERE = {
     # a repair preset at its inference tile
     "zoo export unet-inpaint-natural --format tflite --quantize int8 -o inpainter.tflite":
         "tests/test_demo.py::test_demo_repairs_generates_and_exports",
+    "zoo data fetch photos":  # downloads 700 MB: the test fetches tiny packages it makes
+        "tests/test_photo_corpus.py::test_fetch_stores_every_photo_with_licences_and_attribution",
+    "zoo data pack photos -o photos-pack.npz":  # needs the corpus: a tiny one in the test
+        "tests/test_photo_corpus.py::test_zoo_data_pack_writes_and_will_not_overwrite",
     "python -m training.make_preset unet-segment-shapes --steps 3200 --out runs/presets":
         "tests/test_make_preset.py::test_trains_writes_and_loads_a_preset",
 }

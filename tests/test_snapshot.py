@@ -35,6 +35,7 @@ def test_snapshot_restores_weights_epoch_and_step_count(recipe, tmp_path):
     assert [row["step"] for row in curve["rows"]] == [5, 10]
     assert all(row["hours"] > 0 for row in curve["rows"]) and "val_psnr" in curve["rows"][0]
     assert json.loads((snapshot / "curve.json").read_text()) == curve
+    _check_curves_script(tmp_path, curve)
 
     elsewhere = tmp_path / "elsewhere"
     restore_snapshot(snapshot, elsewhere)
@@ -58,3 +59,20 @@ def test_restore_refuses_to_go_back_and_save_needs_a_backup(recipe, tmp_path):
     with pytest.raises(FileNotFoundError, match="no model.keras"):
         save_snapshot(tmp_path / "empty", tmp_path / "never")
     assert keras.saving.load_model(run / "model.keras") is not None
+
+
+def _check_curves_script(folder, curve):
+    """benchmarks/training_curves.py reads the snapshot's curve.json: table, JSON, figure."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "training_curves.py"
+    out = folder / "curves"
+    done = subprocess.run([sys.executable, str(script), "--snapshots", str(folder),
+                           "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (summary,) = json.loads(out.with_suffix(".json").read_text())["runs"]
+    assert summary["metric"] == "val_psnr" and summary["epochs"] == len(curve["rows"])
+    assert summary["last"] == curve["rows"][-1]["val_psnr"]
+    assert out.with_suffix(".png").stat().st_size > 1000
