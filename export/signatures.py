@@ -53,11 +53,11 @@ def check_spatial_size(model, input_size):
     divisible by its 2**depth, or (checked by one run) any other reason."""
     import numpy as np
 
-    from zoo.image_layers import SpatialSizeCheck
+    from zoo.image_layers import PadToMultiple, SpatialSizeCheck
 
     shapes = input_shapes(model, input_size)
     factors = [layer.factor for layer in serving_model(model).layers
-               if isinstance(layer, SpatialSizeCheck)]
+               if isinstance(layer, PadToMultiple | SpatialSizeCheck)]
     for factor in factors:
         if any(size % factor for size in input_size):
             raise ValueError(f"size {list(input_size)} is not divisible by {factor} "

@@ -54,12 +54,15 @@ def test_bad_inputs():
     harness.check_bad_input_shape(model, wrong_channels, "shape")
 
 
-def test_unfixed_size_not_divisible_is_a_clear_error():
+def test_any_size_is_padded_in_the_graph_like_apply_to_image():
+    """32 x 18 (not a multiple of 4) gives the 32 x 20 reflect-padded result, cropped."""
     model = build()
-    bad = {"image": np.zeros((1, 32, 18, 3), "float32"),
-           "mask": np.zeros((1, 32, 18, 1), "float32")}
-    with pytest.raises(ValueError, match="width 18 is not divisible by 4"):
-        model.predict(bad, verbose=0)
+    x, _ = harness.random_batch(model, 1, image_size=(32, 18))
+    padded = {"image": np.pad(x["image"], ((0, 0), (0, 0), (0, 2), (0, 0)), mode="reflect"),
+              "mask": np.pad(x["mask"], ((0, 0), (0, 0), (0, 2), (0, 0)))}
+    out = model.predict(x, verbose=0)
+    assert out.shape == (1, 32, 18, 3)
+    np.testing.assert_allclose(out, model.predict(padded, verbose=0)[:, :, :18], atol=1e-6)
 
 
 SMALL_FILL = dict(levels=3, steps=2, biharmonic_steps=2, taper=1)

@@ -96,10 +96,28 @@ def test_bad_inputs():
                                   np.zeros((1, 16, 16, 1), "float32"), "shape")
 
 
-def test_unfixed_size_not_divisible_is_a_clear_error():
-    model = build()
-    with pytest.raises(ValueError, match="height 30 is not divisible by 4"):
-        model(np.zeros((1, 30, 32, 3), "float32"))
+@pytest.mark.parametrize("variant", [dict(residual=True, noise_level_input=True,
+                                          pixel_unshuffle=2),
+                                     dict(mask_input=True, fill_holes=SMALL_FILL),
+                                     dict(head="segmentation", num_classes=3)])
+def test_any_size_is_padded_in_the_graph_like_apply_to_image(variant):
+    """30 x 45 gives what apply_to_image gives: the reflect-padded result, cropped."""
+    from zoo.inference import apply_to_image
+
+    model = build(**variant)
+    if variant.get("residual"):
+        _randomize_last_layer(model)
+    x, _ = harness.random_batch(model, 1, image_size=(30, 45))
+    out = harness.predict(model, x)
+    assert out.shape[:3] == (1, 30, 45)
+    inputs = x if isinstance(x, dict) else {"image": x}
+    kwargs = {}
+    if "mask" in inputs:
+        kwargs["mask"] = inputs["mask"][0]
+    if "noise_level" in inputs:
+        kwargs["sigma"] = float(inputs["noise_level"][0, 0]) * 255
+    np.testing.assert_allclose(apply_to_image(model, inputs["image"][0], **kwargs), out[0],
+                               atol=1e-5)
 
 
 def test_untrained_fill_holes_model_returns_the_diffusion_fill():

@@ -152,3 +152,52 @@ class NoiseLevelMap(layers.Layer):
     def call(self, features, noise_level):
         level = ops.reshape(ops.cast(noise_level, features.dtype), (-1, 1, 1, 1))
         return ops.concatenate([features, ops.ones_like(features[..., :1]) * level], axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class PadToMultiple(layers.Layer):
+    """Pad H and W at the bottom and right up to the next multiples of `factor`.
+
+    (B, H, W, C) -> (B, H', W', C). `mode` "reflect" mirrors the image (as
+    `zoo.inference.apply_to_image` does, so both give the same pixels), "constant"
+    pads zeros (a mask: the padding is known, never a hole). With `CropToSize` at the
+    end, a model takes any size though its levels need multiples of 2**depth.
+    Reflection needs H and W larger than the padding (at least `factor` pixels).
+    """
+
+    def __init__(self, factor, mode="reflect", **kwargs):
+        super().__init__(**kwargs)
+        self.factor, self.mode = int(factor), mode
+
+    def call(self, images):
+        shape = ops.shape(images)
+        pad_h, pad_w = (-shape[1]) % self.factor, (-shape[2]) % self.factor
+        return ops.pad(images, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode=self.mode)
+
+    def compute_output_shape(self, shape):
+        def up(size):
+            return None if size is None else -(-size // self.factor) * self.factor
+
+        return (shape[0], up(shape[1]), up(shape[2]), shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "mode": self.mode}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class CropToSize(layers.Layer):
+    """`features[:, :H, :W]` for the H and W of `reference`: undoes `PadToMultiple`.
+
+    (B, H', W', C) features and (B, H, W, C') reference -> (B, H, W, C) float32.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+
+    def call(self, features, reference):
+        shape = ops.shape(reference)
+        return ops.cast(features[:, :shape[1], :shape[2], :], "float32")
+
+    def compute_output_shape(self, features_shape, reference_shape):
+        return (features_shape[0], reference_shape[1], reference_shape[2], features_shape[3])

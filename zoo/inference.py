@@ -16,9 +16,10 @@ DEFAULT_OVERLAP = 32  # context each tile keeps on every side beyond the part it
 
 def size_factor(model):
     """The number H and W must be divisible by (1 for models without a constraint)."""
-    from zoo.image_layers import SpatialSizeCheck
+    from zoo.image_layers import PadToMultiple, SpatialSizeCheck
 
-    factors = [layer.factor for layer in model.layers if isinstance(layer, SpatialSizeCheck)]
+    factors = [layer.factor for layer in model.layers
+               if isinstance(layer, PadToMultiple | SpatialSizeCheck)]
     return max(factors, default=1)
 
 

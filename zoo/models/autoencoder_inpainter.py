@@ -5,7 +5,7 @@ from keras import layers
 
 from zoo import layers as blocks
 from zoo.hole_fill import DiffusionFill, fill_settings_from
-from zoo.image_layers import AddResidual, Composite, HideHoles, SpatialSizeCheck
+from zoo.image_layers import AddResidual, Composite, CropToSize, HideHoles, PadToMultiple
 from zoo.models.restoration import RestorationTraining
 from zoo.models.stored_config import StoredConfig
 from zoo.registry import register_model
@@ -23,7 +23,9 @@ class ConvAutoencoderInpainter(RestorationTraining, StoredConfig, keras.Model):
     zeroed before the network sees it. Output `inpainted` (B, H, W, C) float32 in
     [0, 1] = mask * prediction + (1 - mask) * image, so known pixels come back unchanged.
 
-    H and W must be divisible by 2**depth. The `dense` bottleneck (a fully
+    Any H and W (at least 2**depth) are taken with the `conv` bottleneck: inputs are
+    padded by reflection to multiples of 2**depth (the mask with known pixels) and the
+    output cropped back; a fixed `image_shape` must be a multiple. The `dense` bottleneck (a fully
     connected layer) needs a fixed `image_shape`; the `conv` one accepts any size.
 
     Args:
@@ -69,13 +71,17 @@ class ConvAutoencoderInpainter(RestorationTraining, StoredConfig, keras.Model):
 
         # === Functional model ===
         image = keras.Input(image_shape, name="image")
-        checked = SpatialSizeCheck(2**depth, name="size_check")(image)
         mask = keras.Input((*image_shape[:2], 1), name="mask")
-        if filling:
-            filled = DiffusionFill(name="diffusion_fill", **fill_settings)(checked, mask)
-            x = layers.Concatenate(name="fill_and_mask")([filled, mask])
+        if bottleneck == "dense":  # a fixed size, checked above: nothing to pad
+            padded, padded_mask = image, mask
         else:
-            x = HideHoles(name="hide_holes")(checked, mask)
+            padded = PadToMultiple(2**depth, name="pad_image")(image)
+            padded_mask = PadToMultiple(2**depth, "constant", name="pad_mask")(mask)
+        if filling:
+            filled = DiffusionFill(name="diffusion_fill", **fill_settings)(padded, padded_mask)
+            x = layers.Concatenate(name="fill_and_mask")([filled, padded_mask])
+        else:
+            x = HideHoles(name="hide_holes")(padded, padded_mask)
         for level, width in enumerate(filters):
             x = blocks.conv_block(x, width, name=f"encoder{level}", **block)
             x = blocks.downsample(x, pooling, filters=width, kernel_size=kernel_size,
@@ -101,7 +107,8 @@ class ConvAutoencoderInpainter(RestorationTraining, StoredConfig, keras.Model):
             prediction = AddResidual(name="corrected_fill")(filled, x)
         else:
             prediction = layers.Activation("sigmoid", dtype="float32", name="prediction")(x)
-        inpainted = Composite(name="inpainted")(prediction, image, mask)
+        composite = Composite(name="composite")(prediction, padded, padded_mask)
+        inpainted = CropToSize(name="inpainted")(composite, image)
         super().__init__(inputs={"image": image, "mask": mask}, outputs=inpainted, **kwargs)
 
         # === Config ===

@@ -8,11 +8,12 @@ from zoo.hole_fill import DiffusionFill, fill_settings_from
 from zoo.image_layers import (
     AddResidual,
     Composite,
+    CropToSize,
     DepthToSpace,
     HideHoles,
     NoiseLevelMap,
+    PadToMultiple,
     SpaceToDepth,
-    SpatialSizeCheck,
 )
 from zoo.losses import SegmentationLoss
 from zoo.metrics import MeanDice, MeanIoU
@@ -28,9 +29,10 @@ HEADS = ("image", "segmentation")
 class UNet(RestorationTraining, StoredConfig, keras.Model):
     """Encoder-decoder with skip connections for image repair or segmentation.
 
-    H and W must be divisible by pixel_unshuffle * 2**depth (a fixed size that is not
-    raises at construction; a `None` size is checked by the first convolution that
-    disagrees, so feed multiples of it).
+    Any H and W (at least pixel_unshuffle * 2**depth) are taken: inputs are padded at
+    the bottom and right by reflection to multiples of that factor (masks with known
+    pixels), and the output is cropped back, as `apply_to_image` does outside the model.
+    A fixed `image_shape` must be a multiple of the factor.
 
     Inputs: `image` (B, H, W, C) float32 in [0, 1]; with `mask_input=True` a dict
     of `image` and `mask` (B, H, W, 1), 1 = hole, for inpainting (the image under
@@ -105,14 +107,16 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
 
         # === Functional model ===
         image = keras.Input(image_shape, name="image")
-        checked = SpatialSizeCheck(size_factor, name="size_check")(image)
+        padded = PadToMultiple(size_factor, name="pad_image")(image)
         mask = keras.Input((*image_shape[:2], 1), name="mask") if mask_input else None
+        padded_mask = (PadToMultiple(size_factor, "constant", name="pad_mask")(mask)
+                       if mask_input else None)
         noise_level = keras.Input((1,), name="noise_level") if noise_level_input else None
         if filling:
-            filled = DiffusionFill(name="diffusion_fill", **fill_settings)(checked, mask)
-            x = layers.Concatenate(name="fill_and_mask")([filled, mask])
+            filled = DiffusionFill(name="diffusion_fill", **fill_settings)(padded, padded_mask)
+            x = layers.Concatenate(name="fill_and_mask")([filled, padded_mask])
         else:
-            x = HideHoles(name="hide_holes")(checked, mask) if mask_input else checked
+            x = HideHoles(name="hide_holes")(padded, padded_mask) if mask_input else padded
         if pixel_unshuffle > 1:
             x = SpaceToDepth(pixel_unshuffle, name="pixel_unshuffle")(x)
         if noise_level_input:
@@ -134,7 +138,8 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
             x = layers.Conv2D(num_classes * pixel_unshuffle**2, 1, name="to_classes")(x)
             if pixel_unshuffle > 1:
                 x = DepthToSpace(pixel_unshuffle, name="pixel_shuffle")(x)
-            output = layers.Activation("softmax", dtype="float32", name="segmentation")(x)
+            output = layers.Activation("softmax", dtype="float32", name="segmentation_padded")(x)
+            final_name = "segmentation"
         else:
             # A correction (fill or residual) starts at zero: the untrained model returns
             # its input (or the fill) instead of noise.
@@ -146,12 +151,13 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
             if filling:
                 output = AddResidual(name="corrected_fill")(filled, x)
             elif residual:
-                output = AddResidual(name="restored" if not mask_input else "residual")(image, x)
+                output = AddResidual(name="residual")(padded, x)
             else:
-                output = layers.Activation("sigmoid", dtype="float32",
-                                           name="restored" if not mask_input else "prediction")(x)
+                output = layers.Activation("sigmoid", dtype="float32", name="prediction")(x)
             if mask_input:
-                output = Composite(name="restored")(output, image, mask)
+                output = Composite(name="composite")(output, padded, padded_mask)
+            final_name = "restored"
+        output = CropToSize(name=final_name)(output, image)
         inputs = image
         if mask_input:
             inputs = {"image": image, "mask": mask}
