@@ -1,0 +1,81 @@
+"""The classical peers on a photos recipe's own validation batches: the line a long
+run's validation curve has to cross.
+
+    python benchmarks/validation_reference.py unet_denoise_photos
+    python benchmarks/validation_reference.py unet_inpaint_photos
+
+Scores, on exactly the batches `zoo train` validates on (same seed, crops, noise levels
+and masks), the degraded input, the untrained model (a zero-started correction returns
+its input, or the in-graph diffusion fill), and the classical peers: BM3D and
+scikit-image TV at each crop's true sigma for denoising; scikit-image biharmonic and
+OpenCV Telea for inpainting. These are validation numbers, for watching a run; the
+quality benchmark on the test split is what the README reports.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import classical_peers as peers
+import numpy as np
+
+from training.recipe import load_recipe
+from training.run import _datasets, build_model
+from training.tasks import task_of
+
+RESULTS = Path(__file__).resolve().parent / "results" / "validation_reference"
+
+
+def _mean_psnr(outputs, targets, masks=None):
+    return float(np.mean([peers.psnr(o, t, None if masks is None else m)
+                          for o, t, m in zip(outputs, targets,
+                                             masks if masks is not None else targets,
+                                             strict=True)]))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("recipe")
+    args = parser.parse_args()
+    recipe = load_recipe(args.recipe)
+    model = build_model(recipe)
+    model.compile()
+    task = task_of(model)
+    _, validation = _datasets(recipe, task, 3, "noise_level" in model.input
+                              if isinstance(model.input, dict) else False)
+    batches = [validation.maker.batch(0, i) for i in range(validation.steps)]
+    rows = {}
+    if task == "denoise":
+        noisy = np.concatenate([x["image"] if isinstance(x, dict) else x for x, _ in batches])
+        clean = np.concatenate([y for _, y in batches])
+        sigmas = np.concatenate([x["noise_level"][:, 0] * 255 for x, _ in batches])
+        rows["noisy input"] = _mean_psnr(noisy, clean)
+        rows["scikit-image TV"] = _mean_psnr(
+            [peers.denoise_tv(n, s) for n, s in zip(noisy, sigmas, strict=True)], clean)
+        rows["BM3D"] = _mean_psnr(
+            [peers.denoise_bm3d(n, max(s, 0.5)) for n, s in zip(noisy, sigmas, strict=True)],
+            clean)
+    else:
+        images = np.concatenate([x["image"] for x, _ in batches])
+        masks = np.concatenate([x["mask"] for x, _ in batches])
+        clean = np.concatenate([y for _, y in batches])
+        rows["untrained model (the diffusion fill)"] = _mean_psnr(
+            model.predict({"image": images, "mask": masks}, verbose=0), clean, masks)
+        rows["scikit-image biharmonic"] = _mean_psnr(
+            [peers.inpaint_biharmonic(i, m) for i, m in zip(images, masks, strict=True)],
+            clean, masks)
+        rows["OpenCV Telea"] = _mean_psnr(
+            [peers.inpaint_telea(i, m) for i, m in zip(images, masks, strict=True)],
+            clean, masks)
+    metric = "val_psnr (mean over crops)" if task == "denoise" else "val hole PSNR"
+    print(f"{args.recipe}: {len(clean)} validation crops, {metric}")
+    for name, value in rows.items():
+        print(f"  {name:40} {value:6.2f} dB")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{args.recipe}.json").write_text(json.dumps(
+        {"command": f"python benchmarks/validation_reference.py {args.recipe}",
+         "crops": len(clean), "metric": metric, "psnr_db": rows}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
