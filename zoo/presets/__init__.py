@@ -4,26 +4,42 @@ Each preset is a folder next to this file:
 
     recipe.toml        the recipe it was trained with (`python -m training.make_preset NAME`)
     config.json        {"architecture": ..., "config": ...} for `zoo.create_model`
-    model.weights.h5   the weights; their sha256 is in metadata.json and checked on load
-    metadata.json      task, data and split, steps, hardware, metrics, parameters, sha256
+    model.weights.h5   the weights
+    metadata.json      task, data and split, steps, hardware, metrics, parameters, and the
+                       sha256 of the weights ("sha256") and of config.json ("config_sha256")
     golden.npz         a small input and the preset's output on it (tests/test_presets.py)
     README.md          the model card (written by benchmarks/quality.py --write-cards)
 
-Everything is read from the installed package: nothing is downloaded.
+Everything is read from the installed package: nothing is downloaded. Integrity:
+metadata.json must hold every key in `REQUIRED_KEYS` with the right type, its
+`weights_file` must be a file inside the preset's folder, and config.json and the
+weights must match their sha256; anything else is a `PresetError` naming the preset
+and the file or key, never a half-loaded model.
 """
 
 import hashlib
 import json
+import os
+import re
+import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 PRESETS_DIR = Path(__file__).parent
 TASKS = ("inpaint", "denoise", "segment", "generate")
+PRESET_FILES = ("metadata.json", "config.json")  # a folder with either is a preset
+
+# metadata.json keys the loader and `zoo list` rely on, and their types
+REQUIRED_KEYS = {"name": str, "task": str, "parameters": int, "weights_file": str,
+                 "weights_bytes": int, "sha256": str, "config_sha256": str}
+_KIND = {str: "a string", int: "an integer", dict: "an object"}
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class PresetError(ValueError):
-    """A preset that is unknown, incomplete or whose weights fail their checksum."""
+    """A preset that is unknown, incomplete, edited or whose files fail their checksum."""
 
 
 def sha256_of(path):
@@ -37,39 +53,145 @@ def sha256_of(path):
 
 def _preset_folders():
     return sorted(p for p in PRESETS_DIR.iterdir()
-                  if p.is_dir() and (p / "metadata.json").is_file())
+                  if p.is_dir() and any((p / f).is_file() for f in PRESET_FILES))
 
 
 def preset_names():
-    """Names of the presets that have been trained and shipped, sorted."""
+    """Names of the presets shipped (including broken ones, which fail on load), sorted."""
     return [p.name for p in _preset_folders()]
 
 
-def metadata(name):
-    """The preset's metadata.json as a dict; an unknown name lists the known ones."""
-    folder = PRESETS_DIR / name
-    path = folder / "metadata.json"
+def _preset_name(name):
+    """`name` as a preset name: a str, or the "name" of a dict from `list_presets()`."""
+    if isinstance(name, dict):
+        if not isinstance(name.get("name"), str):
+            raise TypeError("A preset given as a dict needs a 'name' (a dict from "
+                            "zoo.list_presets()).")
+        name = name["name"]
+    if not isinstance(name, str):
+        raise TypeError(f"A preset is a name (str) such as {', '.join(preset_names()[:2])}, "
+                        f"or a dict from zoo.list_presets(); got {type(name).__name__}.")
+    if name not in preset_names():
+        hint = (" For a .keras file use keras.saving.load_model."
+                if name.endswith(".keras") else "")
+        raise PresetError(f"Unknown preset {name!r}. Presets: {', '.join(preset_names())}."
+                          + hint)
+    return name
+
+
+def _file_in(name, filename, key):
+    """PRESETS_DIR/name/filename, refused unless it is a plain file name that stays inside
+    the preset folder (no folders, `..` or links out of it)."""
+    folder = (PRESETS_DIR / name).resolve()
+    path = folder / filename
+    if filename in ("", ".", "..") or Path(filename).name != filename \
+            or not path.resolve().is_relative_to(folder):
+        raise PresetError(f"Preset {name!r}: {key} {filename!r} must name a file inside "
+                          f"{folder}.")
+    return path
+
+
+def _read_json(name, filename):
+    path = PRESETS_DIR / name / filename
     if not path.is_file():
-        raise PresetError(f"Unknown preset {name!r}. Presets: {', '.join(preset_names())}.")
+        raise PresetError(f"Preset {name!r}: {path} is missing. Reinstall the package.")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise PresetError(f"Preset {name!r}: {path} is not valid JSON ({error}).") from None
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise PresetError(f"Preset {name!r}: cannot read {path} ({error}).") from None
+    if not isinstance(data, dict):
+        raise PresetError(f"Preset {name!r}: {path} must hold a JSON object.")
+    return data
+
+
+def _check_keys(name, filename, data, types):
+    for key, kind in types.items():
+        if key not in data:
+            raise PresetError(f"Preset {name!r}: {filename} lacks the key {key!r}.")
+        value = data[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise PresetError(f"Preset {name!r}: {filename} key {key!r} must be "
+                              f"{_KIND[kind]}, got {value!r}.")
+
+
+def metadata(name):
+    """The preset's metadata.json as a dict, its keys checked (`REQUIRED_KEYS`); an
+    unknown name lists the known ones."""
+    name = _preset_name(name)
+    meta = _read_json(name, "metadata.json")
+    _check_keys(name, "metadata.json", meta, REQUIRED_KEYS)
+    problem = None
+    if meta["name"] != name:
+        problem = f"key 'name' is {meta['name']!r}, not the folder's name"
+    elif meta["task"] not in TASKS:
+        problem = f"key 'task' is {meta['task']!r}, not one of {', '.join(TASKS)}"
+    elif meta["weights_bytes"] < 0 or meta["parameters"] < 0:
+        problem = "keys 'weights_bytes' and 'parameters' must be >= 0"
+    elif not (_SHA256.fullmatch(meta["sha256"]) and _SHA256.fullmatch(meta["config_sha256"])):
+        problem = "keys 'sha256' and 'config_sha256' must be 64 lowercase hex digits"
+    elif (tile := meta.get("inference_tile")) is not None and (
+            not isinstance(tile, int) or isinstance(tile, bool) or tile < 1):
+        problem = f"key 'inference_tile' must be a positive int or null, got {tile!r}"
+    if problem:
+        raise PresetError(f"Preset {name!r}: metadata.json {problem}.")
+    _file_in(name, meta["weights_file"], "metadata.json weights_file")
+    return meta
+
+
+def read_config(name, meta=None):
+    """The preset's config.json ({"architecture": str, "config": dict}) after checking
+    it matches the sha256 recorded in metadata.json ("config_sha256")."""
+    meta = meta or metadata(name)
+    path = PRESETS_DIR / name / "config.json"
+    if path.is_file():
+        actual = sha256_of(path)
+        if actual != meta["config_sha256"]:
+            raise PresetError(
+                f"Preset {name!r}: {path} was edited (sha256 {actual[:12]}..., expected "
+                f"{meta['config_sha256'][:12]}...). Reinstall the package (or, for an "
+                f"intended edit, record it with zoo.presets.record_config_sha256({name!r})).")
+    config = _read_json(name, "config.json")
+    _check_keys(name, "config.json", config, {"architecture": str, "config": dict})
+    return config
+
+
+def check_preset(name):
+    """The preset's metadata after the checks that need no hashing of the weights:
+    keys, config.json's sha256, the weights file's presence and size."""
+    meta = metadata(name)
+    read_config(name, meta)
+    _weights_present(name, meta)
+    return meta
+
+
+def scan_presets():
+    """[(name, metadata or None, problem or None)] for every preset folder."""
+    found = []
+    for name in preset_names():
+        try:
+            found.append((name, check_preset(name), None))
+        except PresetError as error:
+            found.append((name, None, str(error)))
+    return found
 
 
 def list_presets(task=None):
     """Metadata dicts of the shipped presets, optionally only those of `task`
-    (`inpaint`, `denoise`, `segment` or `generate`)."""
+    (`inpaint`, `denoise`, `segment` or `generate`). A broken preset is left out
+    with a warning naming it and the problem (`zoo list` shows it as broken)."""
     if task is not None and task not in TASKS:
         raise ValueError(f"Unknown task {task!r}; choose one of {', '.join(TASKS)}.")
-    found = [metadata(name) for name in preset_names()]
-    return [m for m in found if task is None or m["task"] == task]
+    found = []
+    for _, meta, problem in scan_presets():
+        if problem:
+            warnings.warn(f"{problem} (left out of list_presets)", stacklevel=2)
+        elif task is None or meta["task"] == task:
+            found.append(meta)
+    return found
 
 
-def verify_weights(name, meta=None):
-    """Path of the preset's weights after checking they exist and match their sha256."""
-    meta = meta or metadata(name)
-    weights = PRESETS_DIR / name / meta["weights_file"]
+def _weights_present(name, meta):
+    weights = _file_in(name, meta["weights_file"], "metadata.json weights_file")
     if not weights.is_file():
         raise PresetError(f"Preset {name!r}: weights file {weights} is missing.")
     size = weights.stat().st_size
@@ -77,6 +199,13 @@ def verify_weights(name, meta=None):
         raise PresetError(f"Preset {name!r}: {weights} has {size} bytes, expected "
                           f"{meta['weights_bytes']} (truncated or replaced). Reinstall the "
                           "package.")
+    return weights
+
+
+def verify_weights(name, meta=None):
+    """Path of the preset's weights after checking they exist and match their sha256."""
+    meta = meta or metadata(name)
+    weights = _weights_present(name, meta)
     actual = sha256_of(weights)
     if actual != meta["sha256"]:
         raise PresetError(f"Preset {name!r}: {weights} is corrupted (sha256 {actual[:12]}..., "
@@ -84,24 +213,53 @@ def verify_weights(name, meta=None):
     return weights
 
 
+def record_config_sha256(name):
+    """Write config.json's sha256 into metadata.json ("config_sha256", after "sha256"),
+    atomically; for a preset whose config.json was written or edited on purpose."""
+    folder = PRESETS_DIR / _preset_name(name)
+    meta = _read_json(name, "metadata.json")
+    digest = sha256_of(folder / "config.json")
+    updated = {}
+    for key, value in meta.items():
+        if key != "config_sha256":
+            updated[key] = value
+        if key == "sha256":
+            updated["config_sha256"] = digest
+    updated.setdefault("config_sha256", digest)
+    handle, temporary = tempfile.mkstemp(suffix=".json.partial", dir=folder)
+    try:
+        with os.fdopen(handle, "w") as f:
+            f.write(json.dumps(updated, indent=2) + "\n")
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, folder / "metadata.json")
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+    return digest
+
+
 def load(name, compile=True):
-    """The pretrained preset `name` as a zoo model, its weights checked and loaded.
+    """The pretrained preset `name` as a zoo model, its files checked and its weights
+    loaded. `name` is a preset name or a metadata dict from `list_presets()`.
 
     With `compile=True` (default) it is compiled with its standard loss and metrics,
     ready for `fit` (fine-tuning) or `evaluate`. Raises `PresetError` (a ValueError)
-    for an unknown name, missing files or weights that fail the sha256 check; a
-    model is returned only when every weight was loaded.
+    for an unknown name, missing or edited files or weights that fail the sha256
+    check, TypeError for a `name` that is neither; a model is returned only when
+    every weight was loaded.
     """
     import zoo
 
+    name = _preset_name(name)
+    if not isinstance(compile, bool):
+        raise TypeError(f"compile must be True or False, got {compile!r}.")
     meta = metadata(name)
+    config = read_config(name, meta)
     weights = verify_weights(name, meta)
-    config_path = PRESETS_DIR / name / "config.json"
     try:
-        config = json.loads(config_path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise PresetError(f"Preset {name!r}: cannot read {config_path} ({error}).") from None
-    model = zoo.create_model(config["architecture"], **config["config"])
+        model = zoo.create_model(config["architecture"], **config["config"])
+    except (TypeError, ValueError) as error:
+        raise PresetError(f"Preset {name!r}: config.json does not build a model "
+                          f"({error}).") from None
     try:
         model.load_weights(str(weights))
     except Exception as error:  # h5py / Keras raise many types for a bad file
