@@ -7,6 +7,9 @@ notebooks with, without images of their own and without a download:
     zoo images natural --split test --noise 25 -o noisy       # + Gaussian noise, sigma 25
     zoo images natural --split test --holes medium -o holes   # + NAME_mask.png, white = hole
     zoo images shapes --split test -n 4 --size 64 -o scenes   # + NAME_labels.png (0-3)
+
+Files of the same names already in the folder are refused before anything is written,
+unless --force; other files in it are never touched. Each file is written atomically.
 """
 
 from pathlib import Path
@@ -38,6 +41,9 @@ def add_images_parser(subparsers):
                    help="cut holes of this kind (about 10%% of each image) and write masks")
     p.add_argument("--seed", type=int, default=0, help="noise / hole seed (default: 0)")
     p.add_argument("-o", "--out", required=True, help="output folder (created if missing)")
+    p.add_argument("--force", action="store_true",
+                   help="replace files of the same names already in the folder (other files "
+                        "in it are never touched)")
     p.set_defaults(func=cmd_images)
     return p
 
@@ -64,6 +70,33 @@ def _to_uint8(image):
     return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
 
 
+def _file_names(items, holes):
+    """The files `cmd_images` writes for `_named_images` items."""
+    names = []
+    for stem, _, labels in items:
+        names.append(f"{stem}.png")
+        if holes:
+            names.append(f"{stem}_mask.png")
+        if labels is not None:
+            names.append(f"{stem}_labels.png")
+    return names
+
+
+def _check_targets(out, names, force):
+    """Refuse before writing anything: an -o that is a file, a name taken by a folder,
+    and (without --force) a file of one of `names` already in `out`."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"-o {out} is a file: give a folder.")
+    taken = [name for name in names if (out / name).exists()]
+    folders = [name for name in taken if (out / name).is_dir()]
+    if folders:
+        raise ValueError(f"-o {out}: {folders[0]} there is a folder, not a file.")
+    if taken and not force:
+        more = f" and {len(taken) - 3} more" if len(taken) > 3 else ""
+        raise ValueError(f"-o {out} already holds {', '.join(taken[:3])}{more}: add --force "
+                         "to replace them (other files in it are never touched).")
+
+
 def cmd_images(args):
     from training.degradations import add_gaussian_noise
     from training.grids import save_png
@@ -77,10 +110,12 @@ def cmd_images(args):
     if args.size is not None and args.size < 8:
         raise ValueError(f"--size must be at least 8 pixels; got {args.size}.")
     out = Path(args.out)
+    items = _named_images(args)
+    _check_targets(out, _file_names(items, args.holes), args.force)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     written = []
-    for stem, image, labels in _named_images(args):
+    for stem, image, labels in items:
         if args.size and args.dataset != "shapes":
             image = center_square(image, args.size)
         if args.noise is not None:

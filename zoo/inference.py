@@ -27,22 +27,75 @@ def _pad_amount(size, factor):
     return (-size) % factor
 
 
+def _range_hint(low, high):
+    return " (8-bit values? divide by 255)" if 1.0 < high <= 255.0 and low >= 0.0 else ""
+
+
+def _check_finite(array, name):
+    bad = ~np.isfinite(array)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0][:2])
+        raise ValueError(f"{name} has {int(bad.sum())} NaN or infinite values (first at row "
+                         f"{where[0]}, column {where[1]}); it must be finite, in [0, 1].")
+
+
 def check_image(image, channels, name="image"):
-    """Raise a ValueError unless `image` is (H, W, channels) float in [0, 1]."""
+    """Raise a ValueError unless `image` is (H, W, channels) float in [0, 1], finite."""
     image = np.asarray(image)
-    if image.ndim != 3 or image.shape[-1] != channels:
-        raise ValueError(f"{name} must be (H, W, {channels}); got shape {image.shape}.")
+    if image.ndim != 3 or image.shape[-1] != channels or 0 in image.shape:
+        raise ValueError(f"{name} must be (H, W, {channels}) with H, W >= 1; got shape "
+                         f"{image.shape}.")
     if not np.issubdtype(image.dtype, np.floating):
         raise ValueError(f"{name} must be float in [0, 1]; got dtype {image.dtype}.")
+    _check_finite(image, name)
     low, high = float(image.min()), float(image.max())
     if low < 0.0 or high > 1.0:
-        raise ValueError(f"{name} values must be in [0, 1]; got [{low:.3g}, {high:.3g}].")
+        raise ValueError(f"{name} values must be in [0, 1]; got [{low:.3g}, {high:.3g}]"
+                         f"{_range_hint(low, high)}.")
     return image.astype(np.float32)
 
 
+def check_mask(mask, height, width):
+    """The hole mask (H, W, 1) float32 in {0, 1} (1 = hole) from `mask`: (H, W) or
+    (H, W, 1), bool or numbers in [0, 1] (> 0.5 is a hole), finite."""
+    mask = np.asarray(mask)
+    if mask.ndim == 2:
+        mask = mask[..., None]
+    if mask.shape != (height, width, 1):
+        raise ValueError(f"mask must be ({height}, {width}, 1) or ({height}, {width}) like "
+                         f"the image, 1 = hole; got shape {mask.shape}.")
+    if not (mask.dtype == np.bool_ or np.issubdtype(mask.dtype, np.number)):
+        raise ValueError(f"mask must be bool or numbers in [0, 1]; got dtype {mask.dtype}.")
+    mask = mask.astype(np.float32)
+    _check_finite(mask, "mask")
+    low, high = float(mask.min()), float(mask.max())
+    if low < 0.0 or high > 1.0:
+        raise ValueError(f"mask values must be in [0, 1] (1 = hole); got [{low:.3g}, "
+                         f"{high:.3g}]{_range_hint(low, high)}.")
+    return (mask > 0.5).astype(np.float32)
+
+
+def _image_input(model):
+    """The model's `image` input tensor; a clear error for models that take no image."""
+    from zoo.models.dcgan import DCGAN
+
+    if isinstance(model, DCGAN):
+        raise ValueError("A DCGAN generates images from noise: use model.generate(count), "
+                         "not apply_to_image.")
+    try:
+        inputs = model.input
+    except (AttributeError, ValueError):
+        raise TypeError(f"apply_to_image takes a built zoo image model (a keras.Model); got "
+                        f"{type(model).__name__}.") from None
+    image = inputs.get("image") if isinstance(inputs, dict) else inputs
+    if image is None or len(image.shape) != 4:
+        raise ValueError(f"apply_to_image takes a model whose input is an image (B, H, W, C); "
+                         f"{model.name} takes {inputs}.")
+    return image
+
+
 def _model_channels(model):
-    image = model.input["image"] if isinstance(model.input, dict) else model.input
-    return image.shape[-1]
+    return _image_input(model).shape[-1]
 
 
 def _starts(size, tile, step):
@@ -116,19 +169,23 @@ def apply_to_image(model, image, mask=None, tile=None, overlap=DEFAULT_OVERLAP, 
     Returns: (H, W, C) float32 in [0, 1] for repair models, (H, W, classes)
     probabilities for segmentation.
     """
+    fixed = tuple(_image_input(model).shape[1:3])
     needs_mask = isinstance(model.input, dict) and "mask" in model.input
     image = check_image(image, _model_channels(model))
     height, width = image.shape[:2]
+    if None not in fixed and fixed != (height, width):
+        raise ValueError(f"{model.name} takes images of exactly {fixed[1]}x{fixed[0]} (W x H), "
+                         f"got {width}x{height}; build it with image_shape=(None, None, C) "
+                         "to take any size.")
     if needs_mask != (mask is not None):
         raise ValueError("This model fills holes: give a mask." if needs_mask
                          else "This model takes no mask.")
     if mask is not None:
-        mask = np.asarray(mask, np.float32)
-        mask = mask[..., None] if mask.ndim == 2 else mask
-        if mask.shape != (height, width, 1):
-            raise ValueError(f"mask size {mask.shape[1]}x{mask.shape[0]} does not match the "
-                             f"image size {width}x{height} (W x H).")
-        mask = (mask > 0.5).astype(np.float32)
+        mask = check_mask(mask, height, width)
+    for key, value, least in (("tile", tile, 1), ("overlap", overlap, 0)):
+        if value is not None and (not isinstance(value, int | np.integer)
+                                  or isinstance(value, bool) or value < least):
+            raise ValueError(f"{key} must be an int >= {least} (pixels); got {value!r}.")
     noise_level = noise_level_for(model, image, sigma)
     factor = size_factor(model)
     tile = tile or preferred_tile(model)

@@ -1,5 +1,6 @@
 """`zoo predict`, `zoo generate` and the preset table of `zoo list`."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -18,25 +19,115 @@ def headline(meta):
 
 
 def print_presets(task=None):
-    from zoo.presets import list_presets
+    """The preset table; a broken preset gets a row saying what is wrong with it."""
+    from zoo.presets import scan_presets
 
-    presets = list_presets(task)
+    rows = [(name, meta, problem) for name, meta, problem in scan_presets()
+            if problem or task is None or meta["task"] == task]
     print(f"{'preset':24} {'task':9} {'parameters':>10} {'MB':>5}  headline metric")
-    for meta in presets:
+    for name, meta, problem in rows:
+        if problem:
+            print(f"{name:24} BROKEN: {problem}")
+            continue
         print(f"{meta['name']:24} {meta['task']:9} {meta['parameters']:>10,} "
               f"{meta['weights_bytes'] / 1e6:>5.1f}  {headline(meta)}")
-    if not presets:
+    if not rows:
         print("(no presets" + (f" for task {task!r})" if task else ")"))
 
 
-def _load_mask(path, height, width):
-    from training.image_folder import load_image
+def _mask_channels(image):
+    """(colour (H, W, C) float64, alpha (H, W) in [0, 1] or None, full scale) of a PIL
+    image in any mode."""
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif image.mode == "PA":
+        image = image.convert("RGBA")
+    elif image.mode not in ("1", "L", "LA", "RGB", "RGBA", "I", "F") \
+            and not image.mode.startswith("I;16"):
+        image = image.convert("RGB")  # CMYK, YCbCr, ...
+    colour = np.asarray(image).astype(np.float64)
+    colour = colour[..., None] if colour.ndim == 2 else colour
+    if image.mode == "1" or (image.mode == "F" and np.nanmax(colour) <= 1.0):
+        scale = 1.0
+    else:
+        scale = 65535.0 if image.mode.startswith("I") else 255.0
+    if image.mode in ("LA", "RGBA"):
+        return colour[..., :-1], colour[..., -1] / scale, scale
+    return colour, None, scale
 
-    mask = load_image(path, channels=1)
-    if mask.shape[:2] != (height, width):
-        raise ValueError(f"mask {path} is {mask.shape[1]}x{mask.shape[0]} but the image is "
-                         f"{width}x{height} (W x H): they must match.")
-    return (mask > 0.5).astype(np.float32)
+
+def _holes(image):
+    """Bool (H, W), True = hole, from a mask image; a ValueError (without the file name)
+    for one that is no black-and-white mask.
+
+    White (or any colour) on black marks holes: with exactly two levels the brighter
+    is the hole (so 0/1 and 0/100 masks work); with more (anti-aliased or JPEG) pixels
+    at least half the full scale are. With transparency, the transparent pixels are
+    the hole, unless the opaque pixels are one colour other than black: strokes
+    painted on a transparent layer, which are the hole."""
+    colour, alpha, scale = _mask_channels(image)
+    if not np.isfinite(colour).all():
+        raise ValueError("it holds NaN or infinite values")
+    if alpha is not None and alpha.min() < 0.5:
+        opaque = alpha >= 0.5
+        colours = np.unique(colour[opaque], axis=0)
+        return opaque if len(colours) == 1 and colours.max() > 0 else ~opaque
+    brightness = colour.max(axis=-1)  # any colour on black is a hole
+    levels = np.unique(brightness)
+    if len(levels) == 2:
+        return brightness == levels[1]
+    grey = np.mean((brightness > scale / 4) & (brightness < scale * 3 / 4))
+    if len(levels) > 2 and grey > 0.1:
+        raise ValueError(f"{grey:.0%} of its pixels are mid-grey: it is not a black-and-white "
+                         "mask (white = hole)")
+    return brightness >= scale / 2
+
+
+def load_mask(path):
+    """The hole mask (H, W, 1) float32, 1 = hole, in the image file `path` (see `_holes`
+    for the encodings read); a one-line ValueError naming the file for one that is
+    unreadable, animated, or has no hole or only hole."""
+    from PIL import Image, ImageOps
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"No such mask: {path}")
+    try:
+        with Image.open(path) as image:
+            frames = getattr(image, "n_frames", 1)
+            if frames == 1:
+                hole = _holes(ImageOps.exif_transpose(image))
+    except ValueError as error:
+        raise ValueError(f"mask {path}: {error}.") from None
+    except Exception as error:  # Pillow raises many types for a bad file
+        raise ValueError(f"mask {path} cannot be read as an image ({type(error).__name__}: "
+                         f"{error}).") from None
+    if frames != 1:
+        raise ValueError(f"mask {path} is animated ({frames} frames): give one still image.")
+    if not hole.any():
+        raise ValueError(f"mask {path} has no hole: nothing to fill (white or any colour on "
+                         "black marks the hole).")
+    if hole.all():
+        raise ValueError(f"mask {path} makes every pixel a hole: nothing is left to fill "
+                         "from (white = hole, black = keep).")
+    return hole[..., None].astype(np.float32)
+
+
+def check_output(path, force, inputs=()):
+    """Refuse an `-o` that would lose a file: the input itself (even with --force), an
+    existing file without --force, a folder, a name not ending in .png."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"-o {path}: the output is a PNG file, give a name ending in .png.")
+    if path.is_dir():
+        raise ValueError(f"-o {path} is a folder: give a file name ending in .png.")
+    if not path.exists():
+        return
+    for source in inputs:
+        if source is not None and Path(source).exists() and os.path.samefile(path, source):
+            raise ValueError(f"-o {path} is the input {source}: writing it would destroy "
+                             "the input, choose another name.")
+    if not force:
+        raise ValueError(f"-o {path} exists: add --force to replace it.")
 
 
 def _output_rgb8(task, output):
@@ -47,36 +138,48 @@ def _output_rgb8(task, output):
     return to_rgb8(output[None])[0]
 
 
-def predict_file(name, input_path, output_path, mask_path=None, tile=None, sigma=None):
+def predict_file(name, input_path, output_path, mask_path=None, tile=None, sigma=None,
+                 force=False):
     """Run the preset or .keras file `name` on the image file `input_path`; write the
-    result PNG (segmentation: one colour per class) to `output_path`. `sigma`: the
-    noise strength for a denoiser that takes one (8-bit units; None: estimated).
+    result PNG (segmentation: one colour per class) to `output_path`, atomically;
+    an existing file there only with `force`, and never the input or mask. `sigma`:
+    the noise strength for a denoiser that takes one (8-bit units; None: estimated).
     Returns a summary dict."""
     from training.grids import save_png
     from training.image_folder import load_image
     from training.tasks import task_of
-    from zoo.inference import apply_to_image
+    from zoo.inference import apply_to_image, noise_level_for
     from zoo.presets import load_preset_or_file
 
+    check_output(output_path, force, inputs=(input_path, mask_path))
+    if tile is not None and tile < 1:
+        raise ValueError(f"--tile must be at least 1 pixel; got {tile}.")
+    if sigma is not None and not 0.0 <= sigma <= 255.0:
+        raise ValueError(f"--sigma must be in [0, 255] (8-bit units); got {sigma}.")
+    if not Path(input_path).is_file():
+        raise FileNotFoundError(f"No such image: {input_path}")
+    mask = None if mask_path is None else load_mask(mask_path)
     model = load_preset_or_file(name)
     task = task_of(model)
     if task == "generate":
         raise ValueError(f"{name} is a generator: use `zoo generate {name}`.")
-    if not Path(input_path).is_file():
-        raise FileNotFoundError(f"No such image: {input_path}")
     channels = model.input["image"].shape[-1] if isinstance(model.input, dict) \
         else model.input.shape[-1]
-    image = load_image(input_path, channels=channels)
+    try:
+        image = load_image(input_path, channels=channels)
+    except Exception as error:  # Pillow raises many types for a bad file
+        raise ValueError(f"image {input_path} cannot be read ({type(error).__name__}: "
+                         f"{error}).") from None
     height, width = image.shape[:2]
-    mask = None
     if task == "inpaint":
-        if mask_path is None:
+        if mask is None:
             raise ValueError(f"{name} fills holes: give --mask MASK.png (white = hole).")
-        mask = _load_mask(mask_path, height, width)
+        if mask.shape[:2] != (height, width):
+            raise ValueError(f"mask {mask_path} is {mask.shape[1]}x{mask.shape[0]} but the "
+                             f"image is {width}x{height} (W x H): they must match.")
         image = image * (1.0 - mask)
-    elif mask_path is not None:
+    elif mask is not None:
         raise ValueError(f"{name} is a {task} model and takes no --mask.")
-    from zoo.inference import noise_level_for
 
     noise_level = noise_level_for(model, image, sigma)
     output = apply_to_image(model, image, mask, tile=tile,
@@ -115,12 +218,13 @@ def generate_grid(name, count, seed, output_path):
 
 def cmd_predict(args):
     summary = predict_file(args.name, args.input, args.output, args.mask, args.tile,
-                           args.sigma)
+                           args.sigma, force=args.force)
     print(" ".join(f"{k}={v}" for k, v in summary.items()))
     return 0
 
 
 def cmd_generate(args):
+    check_output(args.output, args.force)
     summary = generate_grid(args.name, args.n, args.seed, args.output)
     print(" ".join(f"{k}={v}" for k, v in summary.items()))
     return 0
@@ -134,11 +238,14 @@ def add_preset_parsers(sub):
     p.add_argument("name", help="preset name (see `zoo list`) or a .keras file (a `zoo "
                                 "train` run's model.keras)")
     p.add_argument("input", help="image file (PNG, JPEG, ...)")
-    p.add_argument("--mask", help="inpainting: mask image of the same size, white = hole")
+    p.add_argument("--mask", help="inpainting: mask image of the same size, white (or any "
+                                  "colour) on black = hole; or transparent = hole")
     p.add_argument("--sigma", type=float,
                    help="denoisers with a noise strength input: the noise's Gaussian sigma in "
                         "8-bit units (0-255); default: estimated from the image")
     p.add_argument("-o", "--output", required=True, help="output PNG")
+    p.add_argument("--force", action="store_true",
+                   help="replace OUTPUT if it exists (never the input image or the mask)")
     p.add_argument("--tile", type=int, help="tile side (default: the one the preset was "
                    "validated with, see its metadata.json inference_tile)")
     p.set_defaults(func=cmd_predict)
@@ -149,4 +256,5 @@ def add_preset_parsers(sub):
     p.add_argument("-n", type=int, default=16, help="number of images (default 16)")
     p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
     p.add_argument("-o", "--output", required=True, help="output PNG")
+    p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.set_defaults(func=cmd_generate)
