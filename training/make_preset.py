@@ -159,6 +159,7 @@ def write_preset(name, model, recipe, run_dir, metrics, steps, seconds):
         "weights_file": weights.name,
         "weights_bytes": weights.stat().st_size,
         "sha256": sha256_of(weights),
+        "config_sha256": sha256_of(folder / "config.json"),
         "run_dir": str(run_dir),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
