@@ -1,9 +1,39 @@
 """`zoo export NAME_OR_PATH --format savedmodel|tflite ... -o OUT`."""
 
+import argparse
 import json
 from pathlib import Path
 
+from export.files import check_target, finish_interrupted, serving_target
 from export.tflite import QUANTIZATIONS
+
+MAX_SIZE = 4096  # pixels per side
+MAX_CALIBRATION_EXAMPLES = 1000  # held in memory at once; ~100 is plenty (DESIGN.md)
+
+
+def whole_number(low, high):
+    """An argparse type: an int from `low` to `high`, else an error argparse prefixes with
+    the flag's name."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            span = f"from {low} to {high}" if high < 2**63 - 1 else f"of {low} or more"
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number {span}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def _one_line_error(parser):
+    """parser.error without the usage block: one line naming the flag, exit 2."""
+    def error(message):
+        parser.exit(2, f"{parser.prog}: error: {message} (see {parser.prog} --help)\n")
+
+    return error
 
 
 def add_export_parser(subparsers):
@@ -19,22 +49,27 @@ def add_export_parser(subparsers):
     p.add_argument("--format", choices=("savedmodel", "tflite"), required=True)
     p.add_argument("--quantize", choices=QUANTIZATIONS, default="none",
                    help="TFLite variant (default: none = float32)")
-    p.add_argument("--size", type=int, nargs=2, metavar=("H", "W"),
+    p.add_argument("--size", type=whole_number(1, MAX_SIZE), nargs=2, metavar=("H", "W"),
                    help="input height and width (TFLite default: a repair preset's "
                         "inference tile, a segmentation preset's training scene size, "
                         "else the model's own size or 256 256; SavedModel default: any "
                         "size)")
     p.add_argument("-o", "--out", required=True, help="output file (.tflite) or folder")
-    p.add_argument("--force", action="store_true", help="replace an existing output")
+    p.add_argument("--force", action="store_true",
+                   help="replace a previous export at OUT (with its sidecar and report); "
+                        "anything else there is never replaced")
     p.add_argument("--allow-degraded", action="store_true",
                    help="keep an export that fails verification")
     p.add_argument("--int8-io", action="store_true",
                    help="int8 input/output tensors (with --quantize int8)")
-    p.add_argument("--serving-version", type=int,
+    p.add_argument("--serving-version", type=whole_number(0, 2**63 - 1), metavar="N",
                    help="SavedModel in OUT/N/, the TensorFlow Serving layout")
-    p.add_argument("--calibration-examples", type=int, default=64,
-                   help="int8 calibration examples (default: 64)")
+    p.add_argument("--calibration-examples", metavar="N",
+                   type=whole_number(1, MAX_CALIBRATION_EXAMPLES),
+                   help=f"int8 calibration examples, 1 to {MAX_CALIBRATION_EXAMPLES} "
+                        "(default: 64)")
     p.set_defaults(func=cmd_export)
+    p.error = _one_line_error(p)
     return p
 
 
@@ -121,7 +156,23 @@ def load_exportable(name_or_path):
     return model, str(path), _run_recipe(path)
 
 
+def check_flags(args):
+    """Raise a one-line error for flags that do not apply to the chosen format."""
+    if args.format == "savedmodel" and args.quantize != "none":
+        raise ValueError("--quantize applies to --format tflite only.")
+    if args.format == "tflite" and args.serving_version is not None:
+        raise ValueError("--serving-version applies to --format savedmodel only.")
+    if args.int8_io and args.quantize != "int8":
+        raise ValueError("--int8-io applies to --quantize int8 only.")
+    if args.calibration_examples is not None and args.quantize != "int8":
+        raise ValueError("--calibration-examples applies to --quantize int8 only.")
+
+
 def cmd_export(args):
+    check_flags(args)
+    target = serving_target(args.out, args.serving_version)
+    finish_interrupted(target)  # an export to it killed after its commit point
+    check_target(target, args.force, directory=args.format == "savedmodel")  # fail fast
     import keras
 
     if keras.backend.backend() != "tensorflow":
@@ -139,8 +190,6 @@ def cmd_export(args):
         if size:
             print(f"input size {size[0]}x{size[1]}: {reason} (pass --size H W for another)")
     if args.format == "savedmodel":
-        if args.quantize != "none":
-            raise ValueError("--quantize applies to --format tflite only.")
         export_saved_model(model, args.out, input_size=size,
                            serving_version=args.serving_version, force=args.force,
                            allow_degraded=args.allow_degraded, source=source, recipe=recipe,
@@ -148,9 +197,10 @@ def cmd_export(args):
     else:
         rep = None
         if args.quantize == "int8":
-            print(f"calibrating int8 on {args.calibration_examples} training examples...")
+            count = args.calibration_examples or 64
+            print(f"calibrating int8 on {count} training examples...")
             rep = representative_dataset(model, size or default_input_size(model),
-                                         count=args.calibration_examples, recipe=recipe)
+                                         count=count, recipe=recipe)
         to_tflite(model, args.out, quantize=args.quantize, representative_data=rep,
                   input_size=size, int8_io=args.int8_io, force=args.force,
                   allow_degraded=args.allow_degraded, source=source, recipe=recipe,

@@ -3,7 +3,8 @@
 Each export writes the artifact, a sidecar `<file>.json` (what a mobile developer
 needs to wire the model up) and a verification report `<file>.verification.json`.
 Verification runs on the staged file before it is renamed into place: an export
-outside tolerance leaves nothing behind unless `allow_degraded`.
+outside tolerance leaves nothing behind unless `allow_degraded`. The three appear
+together (export/files.py): a kill leaves the old export or the new one.
 """
 
 import datetime
@@ -16,7 +17,7 @@ from export import tflite
 from export.calibration import OUTLIER_RATIO, outlier_examples
 from export.data import example_batch
 from export.equalize import equalize_skip_ranges
-from export.files import staged_path
+from export.files import REPORT, SIDECAR, beside, digest, serving_target, staged_export
 from export.runtime import TFLiteModel, run_saved_model
 from export.saved_model import write_saved_model
 from export.signatures import (
@@ -29,7 +30,6 @@ from export.signatures import (
 )
 from export.verify import VerificationFailed, compare, format_report
 from training.files import write_json
-from zoo.presets import sha256_of
 
 VERIFY_EXAMPLES = 4
 
@@ -82,7 +82,7 @@ def _sidecar(model, path, export_format, quantize, input_size, source, runtime=N
         "inputs": [describe(n, s) for n, s in shapes.items()],
         "outputs": [describe(out, out_shape)],
         "mask_convention": "1 = hole (to fill), 0 = known" if "mask" in shapes else None,
-        "sha256": sha256_of(path) if Path(path).is_file() else None,
+        "sha256": digest(path),  # of the file, or of the SavedModel folder's files
         "zoo_version": zoo.__version__,
         "keras_version": keras.__version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -129,7 +129,8 @@ def to_tflite(model, path, quantize="none", representative_data=None, input_size
     input_size = input_size or default_input_size(model)
     if input_size is not None:
         check_spatial_size(model, input_size)
-    with staged_path(path, force=force) as staging:
+    with staged_export(path, force=force) as staging:
+        staged = staging / Path(path).name
         log(f"converting to TFLite ({quantize})...")
         converted, calibration = model, None
         if quantize == "int8" and representative_data is not None:
@@ -138,20 +139,18 @@ def to_tflite(model, path, quantize="none", representative_data=None, input_size
         data = tflite.convert_model(converted, quantize, representative_data, input_size,
                                     int8_io)
         tflite.check_builtins_only(data)
-        staging.write_bytes(data)
+        staged.write_bytes(data)
         log("verifying against Keras...")
         inputs, target, task = example_batch(model, input_size, VERIFY_EXAMPLES, recipe=recipe)
-        runtime = TFLiteModel(staging)
+        runtime = TFLiteModel(staged)
         report = compare(quantize, _keras_output(model, inputs), runtime.predict(inputs),
                          task, inputs, target)
         _check_verdict(report, allow_degraded, log)
-        report["file_bytes"] = staging.stat().st_size
+        report["file_bytes"] = staged.stat().st_size
         if calibration is not None:
             report["calibration"] = calibration
-        sidecar = _sidecar(model, staging, "tflite", quantize, input_size, source, runtime,
-                           notes)
-    write_json(sidecar, _beside(path, ".json"))
-    write_json(report, _beside(path, ".verification.json"))
+        _write_sidecars(staged, report, _sidecar(model, staged, "tflite", quantize,
+                                                 input_size, source, runtime, notes))
     return report
 
 
@@ -159,22 +158,29 @@ def export_saved_model(model, path, input_size=None, serving_version=None, force
                        allow_degraded=False, source=None, recipe=None, notes=None, log=print):
     """Export a SavedModel folder at `path` (or `path/N` with `serving_version`),
     verified against Keras; sidecar (plus `notes`) and report are written beside it."""
-    target = Path(path) / str(int(serving_version)) if serving_version is not None else Path(path)
+    target = serving_target(path, serving_version)
     check_size = input_size or default_input_size(model)
-    with staged_path(target, force=force, directory=True) as staging:
+    with staged_export(target, force=force, directory=True) as staging:
+        staged = staging / target.name
         log("writing SavedModel...")
-        write_saved_model(model, staging, input_size)
+        write_saved_model(model, staged, input_size)
         log("verifying against Keras...")
         inputs, target_values, task = example_batch(model, check_size, VERIFY_EXAMPLES,
                                                     recipe=recipe)
         report = compare("savedmodel", _keras_output(model, inputs),
-                         run_saved_model(staging, inputs), task, inputs, target_values)
+                         run_saved_model(staged, inputs), task, inputs, target_values)
         _check_verdict(report, allow_degraded, log)
-        sidecar = _sidecar(model, staging, "savedmodel", "none", input_size, source,
-                           notes=notes)
-    write_json(sidecar, _beside(target, ".json"))
-    write_json(report, _beside(target, ".verification.json"))
+        _write_sidecars(staged, report, _sidecar(model, staged, "savedmodel", "none",
+                                                 input_size, source, notes=notes))
     return report
+
+
+def _write_sidecars(staged, report, sidecar):
+    """The report and the sidecar beside the staged model; both record its sha256, so a
+    reader can tell they describe the model beside them (export.files.read_sidecar)."""
+    report["sha256"] = sidecar["sha256"]
+    write_json(report, beside(staged, REPORT))
+    write_json(sidecar, beside(staged, SIDECAR))
 
 
 def _prepare_int8(model, representative_data, log):
@@ -208,8 +214,3 @@ def _stacked(representative_data):
     examples = list(representative_data())
     return {name: np.concatenate([example[name] for example in examples])
             for name in examples[0]}
-
-
-def _beside(path, suffix):
-    path = Path(path)
-    return path.with_name(path.name + suffix)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import keras
 
-from export.files import staged_path
+from export.files import serving_target, staged_export
 from export.signatures import check_spatial_size, input_shapes, output_name, serving_model
 
 
@@ -68,11 +68,11 @@ def to_saved_model(model, path, input_size=None, serving_version=None, force=Fal
         path: the folder to create; with `serving_version` N the model goes to
             `path/N/`, the layout TensorFlow Serving expects.
         input_size: (H, W) to fix the spatial size; None keeps what the model has.
-        force: replace an existing folder.
+        force: replace a previous export there (never a folder holding anything else);
+            its sidecar and report, which would not describe the new folder, go with it.
     Returns the folder holding `saved_model.pb`.
     """
-    path = Path(path)
-    target = path / str(int(serving_version)) if serving_version is not None else path
-    with staged_path(target, force=force, directory=True) as staging:
-        write_saved_model(model, staging, input_size)
+    target = serving_target(path, serving_version)
+    with staged_export(target, force=force, directory=True) as staging:
+        write_saved_model(model, staging / target.name, input_size)
     return target

@@ -79,10 +79,10 @@ def test_corrupt_keras_file_and_unwritable_target(tmp_path, capsys):
 
 def test_existing_output_needs_force(tmp_path, capsys):
     out = tmp_path / "u.tflite"
-    out.write_bytes(b"old")
+    out.write_bytes(b"\x1c\x00\x00\x00TFL3 an older export")  # --force replaces only a model
     args = ["export", "unet", "--format", "tflite", "--size", "32", "32", "-o", str(out)]
     assert main(args) == 2
-    assert "--force" in capsys.readouterr().err and out.read_bytes() == b"old"
+    assert "--force" in capsys.readouterr().err and out.read_bytes()[8:] == b" an older export"
     assert main([*args, "--force"]) == 0 and out.read_bytes()[4:8] == b"TFL3"
 
 
