@@ -92,14 +92,17 @@ def test_int8_without_data_is_refused_and_writes_nothing(models, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_existing_file_needs_force(models, tmp_path):
+def test_existing_export_needs_force(models, tmp_path):
+    """A previous export (a TFL3 file) is replaced only with force; see
+    tests/test_bad_input_export.py for what force never replaces."""
     path = tmp_path / "u.tflite"
-    path.write_bytes(b"keep me")
+    old = b"\x1c\x00\x00\x00TFL3 an older export"
+    path.write_bytes(old)
     with pytest.raises(FileExistsError, match="--force"):
         to_tflite(models["unet"], path, input_size=SIZE, **QUIET)
-    assert path.read_bytes() == b"keep me"
+    assert path.read_bytes() == old
     to_tflite(models["unet"], path, input_size=SIZE, force=True, **QUIET)
-    assert path.read_bytes()[4:8] == b"TFL3"
+    assert path.read_bytes()[4:8] == b"TFL3" and path.read_bytes() != old
 
 
 def test_failed_verification_leaves_nothing_unless_allowed(models, tmp_path, monkeypatch):
