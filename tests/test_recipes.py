@@ -8,6 +8,7 @@ from training.recipe import RecipeError, load_recipe, parse_recipe, shipped_reci
 from training.run import apply_overrides, build_model
 from training.sources import open_source
 from training.tasks import Degradation, model_image_shape, task_of
+from zoo.inference import takes_noise_level
 
 MINIMAL = {"model": {"architecture": "unet", "config": {"filters": [4, 8]}},
            "data": {"dataset": "natural", "crop_size": [32, 32]}}
@@ -36,7 +37,9 @@ def test_shipped_recipe_batches_fit_its_model(name):
     source = open_source(recipe.data.dataset, "validation", recipe.data.crop_size, channels,
                          augment=False)
     degradation = Degradation(**recipe.degradation.__dict__)
-    x, y = BatchMaker(task, source, 2, degradation, recipe.seed, "validation").batch(0, 0)
+    noise_level = task != "generate" and takes_noise_level(model)
+    x, y = BatchMaker(task, source, 2, degradation, recipe.seed, "validation",
+                      noise_level).batch(0, 0)
     if task == "generate":
         logits = model(x)
         assert y is None and logits.shape == (2, 1)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from keras import ops
 
-from training.files import replaced_on_success
+from training.files import replaced_on_success, write_json
 from training.grids import colorize_labels, image_grid, save_png, tile, to_rgb8
 
 
@@ -123,6 +124,26 @@ class ResumeStepCount(keras.callbacks.Callback):
         optimizer.iterations.assign(epoch * self.steps_per_epoch)
 
 
+class RunBackup(keras.callbacks.BackupAndRestore):
+    """Keras' `BackupAndRestore` (what `--resume` continues from), with two changes:
+
+    - its weights and metadata are written through temporary names and renamed, so a
+      kill while it saves leaves the previous epoch's backup whole;
+    - it is kept when `fit` ends: the runner removes it only after `model.keras` and
+      `metrics.json` are written, so a run killed in between resumes with no epoch left
+      to train and only writes them.
+    """
+
+    def __init__(self, backup_dir):
+        super().__init__(str(backup_dir), delete_checkpoint=False)
+
+    def _save_model(self):  # Keras' hook, called at each epoch's end
+        with replaced_on_success(self._weights_path, ".partial.weights.h5") as temporary:
+            self.model.save_weights(temporary)
+        write_json({"epoch": self._current_epoch, "batch": self._last_batch_seen},
+                   self._training_metadata_path)
+
+
 class BestModel(keras.callbacks.Callback):
     """Saves the model to `path` (a `.keras` file) whenever `monitor` improves (lower is
     better); written to a temporary file and renamed, so a kill never leaves a broken
@@ -161,29 +182,62 @@ def save_model_atomically(model, path):
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
+    """The loss or the weights stopped being finite numbers."""
+
+
+# A trained image model's weights are of order 1; weights past this size mean the updates
+# ran away, even while a loss of clipped outputs stays finite.
+WEIGHT_LIMIT = 1e8
+
+
+def largest_weight(model):
+    """The largest absolute value among the model's floating-point weights (inf when one
+    is NaN or infinite), in one reduction on the device."""
+    values = [ops.max(ops.abs(ops.where(ops.isnan(w.value), math.inf, w.value)))
+              for w in model.weights if "float" in str(w.dtype)]
+    return float(ops.max(ops.stack(values))) if values else 0.0
 
 
 class NaNGuard(keras.callbacks.Callback):
-    """Stops training at the first non-finite loss and records a message saying what
-    to try (`self.message`; the runner raises `TrainingDiverged` with it)."""
+    """Stops a run that blew up before anything of it is saved, raising `TrainingDiverged`
+    with a message saying what to try: at the first non-finite loss, and at each epoch's
+    end when a weight is NaN, infinite or larger than `WEIGHT_LIMIT` (outputs clipped to
+    [0, 1] keep the loss finite while the weights run off).
+
+    List it first: its `on_epoch_end` then runs before any callback that writes a
+    checkpoint, the backup or a log row, so those keep the last good epoch.
+    """
 
     def __init__(self, learning_rate=None, mixed_precision="none"):
         super().__init__()
         self.learning_rate, self.mixed_precision = learning_rate, mixed_precision
-        self.message = None
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        bad = {k: v for k, v in (logs or {}).items()
+        bad = {k: float(v) for k, v in (logs or {}).items()
                if k.endswith("loss") and not np.isfinite(float(v))}
-        if not bad:
-            return
+        if bad:
+            names = ", ".join(f"{k}={v}" for k, v in bad.items())
+            self._stop(f"in epoch {self.epoch + 1}, batch {batch} the loss is not finite "
+                       f"({names})")
+
+    def on_epoch_end(self, epoch, logs=None):
+        largest = largest_weight(self.model)
+        if not math.isfinite(largest):
+            self._stop(f"in epoch {epoch + 1} the weights became NaN or infinite")
+        if largest > WEIGHT_LIMIT:
+            self._stop(f"in epoch {epoch + 1} the weights grew to {largest:.3g} "
+                       f"(limit {WEIGHT_LIMIT:g})")
+
+    def _stop(self, what):
         hints = ["lower training.learning_rate"
                  + (f" (now {self.learning_rate:g})" if self.learning_rate else ""),
                  "set training.clipnorm (e.g. 1.0)"]
         if self.mixed_precision != "none":
             hints.append(f"turn off mixed precision (now {self.mixed_precision})")
         hints.append("check the data: images must be float32 in [0, 1]")
-        names = ", ".join(f"{k}={float(v)}" for k, v in bad.items())
-        self.message = f"training diverged at batch {batch} ({names}); try: " + "; ".join(hints)
-        self.model.stop_training = True
+        raise TrainingDiverged(f"training diverged: {what}; nothing of this epoch was saved. "
+                               f"Try: {'; '.join(hints)}; then train again.")

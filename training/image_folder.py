@@ -23,10 +23,15 @@ from PIL import Image, ImageOps
 from training.images import resize_to_cover, to_channels, to_float_image
 
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+EXIF_ORIENTATION = 0x0112
 
 
 class ImageDecodeError(ValueError):
-    """A listed file could not be decoded (it passed the header check)."""
+    """A listed file could not be decoded (it passed the header check); `path` names it."""
+
+    def __init__(self, message, path=None):
+        super().__init__(message)
+        self.path = path
 
 
 def _to_array(image):
@@ -57,15 +62,20 @@ def load_image(path, channels=3):
 
 
 def _check(path, full):
-    """None if `path` looks readable, else the reason."""
+    """`((height, width), None)` if `path` looks readable (the size as decoded, EXIF
+    orientation applied), else `(None, reason)`."""
     try:
         with Image.open(path) as image:
+            width, height = image.size
+            exif = image.getexif() if "exif" in image.info else {}  # a PNG's may need pixels
+            if exif.get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8):  # turned by 90 degrees
+                width, height = height, width
             image.verify()
         if full:
             load_image(path)
     except Exception as error:  # Pillow raises many types for bad files
-        return f"{type(error).__name__}: {error}"
-    return None
+        return None, f"{type(error).__name__}: {error}"
+    return (height, width), None
 
 
 class ImageFolder(Sequence):
@@ -76,6 +86,7 @@ class ImageFolder(Sequence):
     `min_size` (int or (height, width)): smaller images are upscaled on access,
     aspect ratio kept, so that (height, width) crops always fit
     (`training.images.resize_to_cover`). `folder.paths` lists the usable files,
+    `folder.sizes` their (height, width) as decoded (read from the headers),
     `folder.skipped` the unreadable ones as (path, reason).
     """
 
@@ -96,11 +107,12 @@ class ImageFolder(Sequence):
         )
         if not files:
             raise ValueError(f"no {'/'.join(EXTENSIONS)} images under {root}")
-        self.paths, self.skipped = [], []
+        self.paths, self.sizes, self.skipped = [], [], []
         for file in files:
-            reason = _check(file, full_check)
+            size, reason = _check(file, full_check)
             if reason is None:
                 self.paths.append(file)
+                self.sizes.append(size)
             else:
                 self.skipped.append((file, reason))
         if not self.paths:
@@ -127,7 +139,8 @@ class ImageFolder(Sequence):
         except Exception as error:
             raise ImageDecodeError(
                 f"cannot decode {path}: {type(error).__name__}: {error} (it passed the "
-                "header check; ImageFolder(..., full_check=True) skips such files)"
+                "header check; ImageFolder(..., full_check=True) skips such files)",
+                path,
             ) from error
         if self.min_size is not None:
             image = resize_to_cover(image, *self.min_size)

@@ -26,6 +26,7 @@ recipe shipped in `training/recipes/`.
 """
 
 import dataclasses
+import math
 import types
 import typing
 from pathlib import Path
@@ -176,6 +177,61 @@ def _check_choice(key, value, choices):
         raise RecipeError(f"{key} = {value!r} is not one of {', '.join(choices)}.")
 
 
+def _check_finite(value, key):
+    """Every float in the recipe (model.config included) is a number: TOML allows
+    `nan` and `inf`, which no setting means."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _check_finite(item, f"{key}.{name}" if key else name)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_finite(item, f"{key}[{index}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise RecipeError(f"{key} must be a finite number, got {value}.")
+
+
+def _check_interval(key, value, low, high, open_low=False, open_high=False):
+    below = value <= low if open_low else value < low
+    above = value >= high if open_high else value > high
+    if below or above:
+        interval = f"{'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+        raise RecipeError(f"{key} must be in {interval}, got {value:g}.")
+
+
+def _check_pair(key, pair, low, high, open_low=False):
+    """A [low, high] setting with both ends inside the interval from `low` to `high`."""
+    for index, value in enumerate(pair):
+        _check_interval(f"{key}[{index}]", value, low, high, open_low=open_low)
+    if pair[0] > pair[1]:
+        raise RecipeError(f"{key} is [low, high]; got low {pair[0]:g} above high {pair[1]:g}.")
+
+
+def _check_ranges(recipe):
+    """Numbers that have a valid range beyond their type."""
+    training, degradation = recipe.training, recipe.degradation
+    if training.learning_rate is not None and not training.learning_rate > 0:
+        raise RecipeError(f"training.learning_rate must be > 0, got {training.learning_rate}.")
+    if training.clipnorm is not None and not training.clipnorm > 0:
+        raise RecipeError(f"training.clipnorm must be > 0 (leave it out for no clipping), "
+                          f"got {training.clipnorm}.")
+    if training.beta_1 is not None:
+        _check_interval("training.beta_1", training.beta_1, 0, 1, open_high=True)
+    _check_interval("training.generator_ema", training.generator_ema, 0, 1, open_high=True)
+    for key in ("weight_decay", "r1_gamma", "warmup_steps"):
+        if getattr(training, key) < 0:
+            raise RecipeError(f"training.{key} must be >= 0, got {getattr(training, key)}.")
+    if training.warmup_steps and training.schedule == "exponential":
+        raise RecipeError("training.warmup_steps is not supported with the exponential "
+                          "schedule; use cosine or constant.")
+    if recipe.callbacks.samples_every < 0:
+        raise RecipeError("callbacks.samples_every must be >= 0 (0 = no sample grids), got "
+                          f"{recipe.callbacks.samples_every}.")
+    if not 0 <= recipe.seed < 2**32:
+        raise RecipeError(f"seed must be in [0, 2**32), got {recipe.seed}.")
+    _check_pair("degradation.noise_sigma", degradation.noise_sigma, 0, 255)
+    _check_pair("degradation.hole_area", degradation.hole_area, 0, 0.5, open_low=True)
+
+
 def _check_semantics(recipe):
     """What types alone do not catch: names, ranges, model config keys."""
     from training.masks import MASK_PRESETS
@@ -203,15 +259,11 @@ def _check_semantics(recipe):
     for key, value in positive.items():
         if value < 1:
             raise RecipeError(f"{key} must be >= 1, got {value}.")
+    _check_finite(recipe.to_dict(), "")
     if not 0 < recipe.data.validation_fraction < 1:
         raise RecipeError("data.validation_fraction must be between 0 and 1, got "
                           f"{recipe.data.validation_fraction}.")
-    lr = recipe.training.learning_rate
-    if lr is not None and lr <= 0:
-        raise RecipeError(f"training.learning_rate must be > 0, got {lr}.")
-    ema = recipe.training.generator_ema
-    if not 0 <= ema < 1:
-        raise RecipeError(f"training.generator_ema must be in [0, 1) (0 = off), got {ema}.")
+    _check_ranges(recipe)
     _check_choice("degradation.masks", recipe.degradation.masks, tuple(MASK_PRESETS))
     _check_choice("training.optimizer", recipe.training.optimizer, OPTIMIZERS)
     _check_choice("training.schedule", recipe.training.schedule, SCHEDULES)

@@ -1,20 +1,25 @@
 """`train(recipe, out_dir)`: one training run, resumable, in its own folder.
 
     OUT/config.json             the recipe as it ran (overrides applied), backend, versions
-    OUT/backup/                 Keras BackupAndRestore state (what --resume continues from)
+    OUT/backup/                 the last finished epoch (what --resume continues from),
+                                removed once model.keras and metrics.json are written
     OUT/checkpoints/best.keras  the model with the best validation loss so far
     OUT/logs/history.csv        one row per epoch; logs/tensorboard/ scalars and images
     OUT/samples/epoch_NNN.png   sample grids
     OUT/model.keras             the final model
     OUT/metrics.json            validation metrics of the final model, throughput
 
-Every file is written through a temporary name and a rename.
+Every file is written through a temporary name and a rename. Everything the recipe
+names (model, crop, data) is checked before the folder is written; a run that fails
+before its first epoch is backed up leaves no folder behind.
 """
 
+import csv
 import dataclasses
 import json
 import math
 import platform
+import shutil
 import time
 from pathlib import Path
 
@@ -27,12 +32,12 @@ from training.callbacks import (
     EpochClock,
     NaNGuard,
     ResumeStepCount,
+    RunBackup,
     SampleGrid,
-    TrainingDiverged,
     save_model_atomically,
     tensorboard_available,
 )
-from training.files import write_json
+from training.files import replaced_on_success, write_json
 from training.optimizers import build_optimizer
 from training.pipeline import BatchMaker, EpochBatches, FollowEpoch, to_tf_dataset
 from training.recipe import RecipeError
@@ -77,8 +82,12 @@ def _value(recipe_dict, section, key):
     return value.get(key) if key is not None and isinstance(value, dict) else value
 
 
-def _prepare_run_dir(run_dir, config, resume):
+def _check_run_dir(run_dir, config, resume):
+    """Refuse a folder that holds another run, a different recipe or a finished run;
+    writes nothing."""
     config_path = run_dir / "config.json"
+    if run_dir.exists() and not run_dir.is_dir():
+        raise FileExistsError(f"{run_dir} is a file; --out must name a folder.")
     if config_path.exists():
         if not resume:
             raise FileExistsError(f"{run_dir} already holds a run; pass --resume to continue "
@@ -95,22 +104,74 @@ def _prepare_run_dir(run_dir, config, resume):
         if (run_dir / "metrics.json").exists() and not (run_dir / "backup").exists():
             raise FileExistsError(f"{run_dir} holds a finished run (metrics.json): there is "
                                   "nothing to resume. Choose another --out to train again.")
-    elif run_dir.exists() and any(run_dir.iterdir()) and not resume:
-        raise FileExistsError(f"{run_dir} exists and is not empty; choose another --out.")
-    write_json(config, config_path)
+    elif run_dir.exists() and any(run_dir.iterdir()):
+        raise FileExistsError(f"{run_dir} exists, is not empty and holds no run (no "
+                              "config.json); choose another --out.")
+
+
+def _backed_up_epochs(run_dir):
+    metadata = run_dir / "backup" / "training_metadata.json"
+    return int(json.loads(metadata.read_text())["epoch"]) if metadata.is_file() else 0
+
+
+def _trim_logs(run_dir):
+    """Drop log rows of epochs the backup does not hold (a kill after an epoch's row
+    but before its backup): those epochs run again, and a log never repeats an epoch."""
+    finished = _backed_up_epochs(run_dir)
+    for path in (run_dir / "logs" / "history.csv", run_dir / "logs" / "clock.csv"):
+        if not path.is_file():
+            continue
+        header, *rows = path.read_text().splitlines(keepends=True) or [""]
+        if not header.startswith("epoch,"):
+            continue
+        kept = [row for row in rows if row.endswith("\n")
+                and row.split(",", 1)[0].isdigit() and int(row.split(",", 1)[0]) < finished]
+        if kept != rows:
+            with replaced_on_success(path, ".csv.partial") as temporary:
+                temporary.write_text(header + "".join(kept))
+
+
+def _remove_unstarted_run(run_dir, existed):
+    """After a failure before any epoch of a new run was backed up: nothing to resume,
+    so remove what this call wrote, leaving the folder as it was (absent or empty)."""
+    if (run_dir / "backup").exists() or not run_dir.is_dir():
+        return
+    for child in run_dir.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+    if not existed:
+        run_dir.rmdir()
 
 
 def build_model(recipe, channels_hint=3):
     """The recipe's model, checked against its crop size."""
     import zoo
 
-    model = zoo.create_model(recipe.model.architecture, **recipe.model.config)
+    try:
+        model = zoo.create_model(recipe.model.architecture, **recipe.model.config)
+    except (TypeError, ValueError) as error:
+        raise RecipeError(f"model.config for {recipe.model.architecture}: {error}") from None
+    _check_crop(model, tuple(recipe.data.crop_size))
+    return model
+
+
+def _check_crop(model, crop):
+    from zoo.image_layers import SpatialSizeCheck
+    from zoo.inference import size_factor
+
     height, width, _ = model_image_shape(model)
-    crop = tuple(recipe.data.crop_size)
     if height is not None and (height, width) != crop:
         raise RecipeError(f"data.crop_size {list(crop)} does not match the model's fixed "
                           f"input size {[height, width]} (model.config.image_shape).")
-    return model
+    factor = size_factor(model)
+    strict = any(isinstance(layer, SpatialSizeCheck) for layer in model.layers)
+    if strict and any(size % factor for size in crop):
+        raise RecipeError(f"data.crop_size {list(crop)}: this model needs sizes divisible "
+                          f"by {factor}.")
+    # Padding by reflection to the next multiple of `factor` needs more pixels than it adds.
+    if any((-size) % factor >= size for size in crop):
+        raise RecipeError(f"data.crop_size {list(crop)} is too small for this model: it pads "
+                          f"to multiples of {factor} by reflection, which needs at least "
+                          f"{factor // 2 + 1} pixels a side (best: a multiple of {factor}).")
 
 
 def compile_model(model, recipe, total_steps):
@@ -147,12 +208,14 @@ def _datasets(recipe, task, channels, noise_level=False):
 
 
 def _callbacks(recipe, task, run_dir, train, validation, model):
+    """In order: the guard first (at an epoch's end it stops a blown-up run before
+    anything of that epoch is written), the logs, the best checkpoint, and the backup
+    last (so a kill never leaves a backup ahead of the logs; `_trim_logs` drops rows
+    ahead of the backup). ResumeStepCount reads what the backup restored."""
     cb = recipe.callbacks
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
-    callbacks = [FollowEpoch(train, validation),
-                 keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-                 ResumeStepCount(run_dir / "backup" / "training_metadata.json",
-                                 recipe.training.steps_per_epoch),
+    callbacks = [NaNGuard(recipe.training.learning_rate, recipe.training.mixed_precision),
+                 FollowEpoch(train, validation),
                  keras.callbacks.CSVLogger(str(run_dir / "logs" / "history.csv"), append=True),
                  EpochClock(run_dir / "logs" / "clock.csv")]
     tensorboard_dir = None
@@ -175,9 +238,10 @@ def _callbacks(recipe, task, run_dir, train, validation, model):
     if cb.checkpoint_best and validation is not None:
         callbacks.append(BestModel(run_dir / "checkpoints" / "best.keras", cb.monitor,
                                    history=run_dir / "logs" / "history.csv"))
-    guard = NaNGuard(recipe.training.learning_rate, recipe.training.mixed_precision)
-    callbacks.append(guard)
-    return callbacks, guard
+    callbacks += [RunBackup(run_dir / "backup"),
+                  ResumeStepCount(run_dir / "backup" / "training_metadata.json",
+                                  recipe.training.steps_per_epoch)]
+    return callbacks
 
 
 def _keras_data(batches, strategy):
@@ -197,60 +261,98 @@ def _run_config(recipe, strategy_name):
 def train(recipe, out_dir, *, resume=False, strategy="none", verbose="auto"):
     """Train `recipe` (a `training.recipe.Recipe`) into the run folder `out_dir`.
 
-    `resume` continues a run killed mid-way from its last finished epoch.
-    `strategy`: "none", "mirrored" or "multiworker" (TensorFlow), or "data_parallel"
-    (JAX, all local devices). Returns a `RunResult`; raises `TrainingDiverged` when
-    the loss becomes NaN.
+    `resume` continues a run killed mid-way from its last finished epoch (a run killed
+    after its last epoch only writes model.keras and metrics.json). `strategy`: "none",
+    "mirrored" or "multiworker" (TensorFlow), or "data_parallel" (JAX, all local
+    devices). Returns a `RunResult`; raises `RecipeError` (or another ValueError /
+    OSError naming the problem) before anything is written, and `TrainingDiverged` when
+    the loss or the weights stop being finite.
     """
     if resume and strategy == "multiworker":
         raise ValueError("--resume is not supported with the multiworker strategy: each "
                          "worker keeps its own backup, and only the chief's survives.")
+    out_dir = Path(out_dir)
     writes_files = distribute.is_chief()
+    config = _run_config(recipe, strategy)
+    existed, new_run = out_dir.exists(), not (out_dir / "config.json").exists()
     if writes_files:
-        _prepare_run_dir(Path(out_dir), _run_config(recipe, strategy), resume)
+        _check_run_dir(out_dir, config, resume)  # a new run's folder is absent or empty
     precision = recipe.training.mixed_precision
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy("float32" if precision == "none" else precision)
     try:
-        # Workers other than the chief write to a temporary folder: every worker must
-        # save (saving distributed variables runs collectives), only one may own the files.
-        with distribute.chief_or_temp_dir(out_dir) as run_dir:
-            return _train(recipe, Path(run_dir), strategy, verbose, writes_files)
+        session = _Session(recipe, strategy)
+        if writes_files:
+            write_json(config, out_dir / "config.json")
+            _trim_logs(out_dir)
+        try:
+            # Workers other than the chief write to a temporary folder: every worker must
+            # save (saving distributed variables runs collectives), only one may own the
+            # files.
+            with distribute.chief_or_temp_dir(out_dir) as run_dir:
+                return session.run(Path(run_dir), verbose, writes_files)
+        except BaseException:
+            if writes_files and new_run:
+                _remove_unstarted_run(out_dir, existed)
+            raise
     finally:
         keras.config.set_dtype_policy(previous_policy)
 
 
-def _train(recipe, run_dir, strategy_name, verbose, writes_files):
-    keras.utils.set_random_seed(recipe.seed)
-    strategy = None
-    if strategy_name == "data_parallel":
-        distribute.use_jax_data_parallel()
-    else:
-        strategy = distribute.make_strategy(strategy_name)
-    total_steps = recipe.training.epochs * recipe.training.steps_per_epoch
-    with distribute.strategy_scope(strategy):
-        model = build_model(recipe)
-        compile_model(model, recipe, total_steps)
-    task = task_of(model)
-    channels = model_image_shape(model)[2]
-    train_batches, validation = _datasets(recipe, task, channels, takes_noise_level(model))
-    callbacks, guard = _callbacks(recipe, task, run_dir, train_batches, validation, model)
-    started = time.perf_counter()
-    history = model.fit(_keras_data(train_batches, strategy), epochs=recipe.training.epochs,
-                        validation_data=_keras_data(validation, strategy),
-                        callbacks=callbacks, verbose=verbose, shuffle=False).history
-    seconds = time.perf_counter() - started
-    if guard.message:
-        raise TrainingDiverged(guard.message)
-    metrics = {"history_last_epoch": {k: v[-1] for k, v in history.items() if v}}
-    if validation is not None:
-        metrics["validation"] = model.evaluate(_keras_data(validation, strategy), verbose=0,
-                                               return_dict=True)
-    epochs_run = len(history.get("loss", history.get("d_loss", [])))
-    metrics.update(train_seconds_this_session=seconds, epochs_this_session=epochs_run,
-                   images_per_second=(epochs_run * recipe.training.steps_per_epoch
-                                      * recipe.data.batch_size / seconds) if seconds else None)
-    save_model_atomically(model, run_dir / "model.keras")
-    if writes_files:
-        write_json(metrics, run_dir / "metrics.json")
-    return RunResult(run_dir, model, history, metrics)
+class _Session:
+    """A run's model and data, built (and so checked) before its folder is written."""
+
+    def __init__(self, recipe, strategy_name):
+        keras.utils.set_random_seed(recipe.seed)
+        self.recipe, self.strategy = recipe, None
+        if strategy_name == "data_parallel":
+            distribute.use_jax_data_parallel()
+        else:
+            self.strategy = distribute.make_strategy(strategy_name)
+        total_steps = recipe.training.epochs * recipe.training.steps_per_epoch
+        with distribute.strategy_scope(self.strategy):
+            self.model = build_model(recipe)
+            compile_model(self.model, recipe, total_steps)
+        self.task = task_of(self.model)
+        channels = model_image_shape(self.model)[2]
+        noise_level = self.task != "generate" and takes_noise_level(self.model)
+        self.train, self.validation = _datasets(recipe, self.task, channels, noise_level)
+
+    def run(self, run_dir, verbose, writes_files):
+        recipe, model = self.recipe, self.model
+        callbacks = _callbacks(recipe, self.task, run_dir, self.train, self.validation, model)
+        started = time.perf_counter()
+        history = model.fit(_keras_data(self.train, self.strategy),
+                            epochs=recipe.training.epochs,
+                            validation_data=_keras_data(self.validation, self.strategy),
+                            callbacks=callbacks, verbose=verbose, shuffle=False).history
+        seconds = time.perf_counter() - started
+        last = {k: v[-1] for k, v in history.items() if v} or _last_logged(run_dir)
+        metrics = {"history_last_epoch": last}
+        if self.validation is not None:
+            metrics["validation"] = model.evaluate(
+                _keras_data(self.validation, self.strategy), verbose=0, return_dict=True)
+        epochs_run = len(history.get("loss", history.get("d_loss", [])))
+        metrics.update(train_seconds_this_session=seconds, epochs_this_session=epochs_run,
+                       images_per_second=(epochs_run * recipe.training.steps_per_epoch
+                                          * recipe.data.batch_size / seconds) if seconds else None)
+        save_model_atomically(model, run_dir / "model.keras")
+        if writes_files:
+            write_json(metrics, run_dir / "metrics.json")
+        # The backup goes last, renamed away first: a kill never leaves half of one.
+        if (run_dir / "backup").exists():
+            removing = run_dir / "backup.removing"
+            shutil.rmtree(removing, ignore_errors=True)
+            (run_dir / "backup").rename(removing)
+            shutil.rmtree(removing)
+        return RunResult(run_dir, model, history, metrics)
+
+
+def _last_logged(run_dir):
+    """The last row of logs/history.csv as numbers (a resumed run that had no epoch left)."""
+    path = run_dir / "logs" / "history.csv"
+    if not path.is_file():
+        return {}
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {k: float(v) for k, v in rows[-1].items() if k != "epoch" and v} if rows else {}

@@ -8,17 +8,20 @@ from a recipe's dataset name:
     photos                                the photo corpus (`zoo data fetch photos`); `path`
                                           may name its folder or a crop pack (.npz)
     shapes                                procedurally drawn scenes with class labels
-    folder                                a user's image folder (`path` is required)
+    folder                                a user's image folder (`path` is required); files
+                                          that cannot be decoded are skipped with a warning
     keras:mnist | keras:fashion_mnist | keras:cifar10    downloaded by keras.datasets
     tfds:NAME                             a TensorFlow Datasets name (needs the package)
 """
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
 from training import datasets
 from training.degradations import augment, random_crop
+from training.image_folder import ImageDecodeError, ImageFolder, split_folder
 from training.images import resize_to_cover, to_channels, to_float_image
 
 ONLINE_PREFIXES = ("keras:", "tfds:")
@@ -66,6 +69,7 @@ class CropSource:
     def __init__(self, images, crop_size, channels, augment=True, by_area=False):
         if len(images) == 0:
             raise ValueError("The dataset has no images.")
+        self.undecodable = set()  # indices of lazily decoded images that failed
         self.crop_size = tuple(crop_size)
         self.channels = channels
         self.augment = augment
@@ -83,10 +87,7 @@ class CropSource:
         return resize_to_cover(to_channels(to_float_image(image), self.channels), height, width)
 
     def sample(self, rng):
-        if self.weights is None:
-            image = self.images[int(rng.integers(len(self.images)))]
-        else:
-            image = self.images[int(rng.choice(len(self.images), p=self.weights))]
+        image = self._draw(rng)
         if not self._prepared:
             image = self._prepare(image)
         (crop,) = random_crop(rng, image, *self.crop_size)
@@ -94,6 +95,26 @@ class CropSource:
         if self.augment:
             (crop,) = augment(rng, crop)
         return np.asarray(crop, np.float32), None
+
+    def _draw(self, rng):
+        """A random image; one that cannot be decoded (a truncated JPEG, say) is skipped
+        with a warning and another drawn, from the same generator, so a seed still gives
+        the same crops."""
+        while len(self.undecodable) < len(self.images):
+            if self.weights is None:
+                index = int(rng.integers(len(self.images)))
+            else:
+                index = int(rng.choice(len(self.images), p=self.weights))
+            if index in self.undecodable:
+                continue
+            try:
+                return self.images[index]
+            except ImageDecodeError as error:
+                self.undecodable.add(index)
+                cause = error.__cause__
+                warnings.warn(f"skipping {error.path}: it cannot be decoded "
+                              f"({type(cause).__name__}: {cause})", stacklevel=2)
+        raise ValueError(f"none of the {len(self.images)} images could be decoded.")
 
 
 class ShapesSource:
@@ -111,7 +132,34 @@ class ShapesSource:
         return np.asarray(image, np.float32), np.asarray(labels, np.int32)
 
 
-def _source_images(name, split, channels, path, validation_fraction, seed):
+def check_crop_fits(crop_size, sizes, names, where):
+    """Refuse a crop larger than every image (`sizes`: (height, width) each): every crop
+    would be an upscaled copy, and a crop far larger than the images fills memory."""
+    height, width = crop_size
+    if not sizes or any(h >= height and w >= width for h, w in sizes):
+        return
+    largest = max(range(len(sizes)), key=lambda i: sizes[i][0] * sizes[i][1])
+    h, w = sizes[largest]
+    raise ValueError(f"data.crop_size {[height, width]} is larger than every image in {where} "
+                     f"(the largest, {names[largest]}, is {h} x {w}); choose a crop_size of "
+                     f"at most {[h, w]}.")
+
+
+def _folder_images(path, split, channels, crop_size, validation_fraction, seed):
+    if not path:
+        raise ValueError("dataset 'folder' needs data.path, the folder of images.")
+    folder = ImageFolder(path, channels=channels)
+    names = [p.relative_to(folder.root).as_posix() for p in folder.paths]
+    check_crop_fits(crop_size, folder.sizes, names, f"data.path {path}")
+    train, validation = split_folder(folder, validation_fraction, seed=seed)
+    if split == "validation" and len(validation) == 0:
+        raise ValueError(f"data.path {path} holds only one readable image: validation "
+                         "needs at least one image of its own (the split is by file); add "
+                         "images to the folder.")
+    return _Subset(folder, train if split == "train" else validation)
+
+
+def _source_images(name, split, channels, path, validation_fraction, seed, crop_size):
     if name == "photos":
         from training.photo_data import photo_arrays
 
@@ -119,13 +167,7 @@ def _source_images(name, split, channels, path, validation_fraction, seed):
     if name in datasets.DATASETS:
         return datasets.load_images(name, split, channels=channels)
     if name == "folder":
-        from training.image_folder import ImageFolder, split_folder
-
-        if not path:
-            raise ValueError("dataset 'folder' needs data.path, the folder of images.")
-        folder = ImageFolder(path, channels=channels)
-        train, validation = split_folder(folder, validation_fraction, seed=seed)
-        return _Subset(folder, train if split == "train" else validation)
+        return _folder_images(path, split, channels, crop_size, validation_fraction, seed)
     if name.startswith("keras:"):
         return datasets.keras_dataset_images(name[len("keras:"):], split, channels=channels)
     if name.startswith("tfds:"):
@@ -145,5 +187,8 @@ def open_source(name, split, crop_size, channels, augment=True, path=None,
     check_dataset_name(name)
     if name == "shapes":
         return ShapesSource(crop_size, channels, augment)
-    images = _source_images(name, split, channels, path, validation_fraction, seed)
+    images = _source_images(name, split, channels, path, validation_fraction, seed,
+                            tuple(crop_size))
+    if len(images) == 0:
+        raise ValueError(f"dataset {name!r} has no {split} images.")
     return CropSource(images, crop_size, channels, augment, by_area=name == "photos")

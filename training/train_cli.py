@@ -1,5 +1,6 @@
 """`zoo train RECIPE`: the command-line face of `training.run.train`."""
 
+import argparse
 import os
 import subprocess
 import sys
@@ -18,8 +19,9 @@ def add_train_parser(subparsers):
                                   "(`zoo train --list` shows them)", nargs="?")
     p.add_argument("--list", action="store_true", help="list the shipped recipes and exit")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=int, help="total training steps (overrides the recipe)")
-    length.add_argument("--epochs", type=int, help="epochs (overrides the recipe)")
+    length.add_argument("--steps", type=_count,
+                        help="total training steps (overrides the recipe)")
+    length.add_argument("--epochs", type=_count, help="epochs (overrides the recipe)")
     p.add_argument("-o", "--out", help="run folder (default: runs/RECIPE_NAME)")
     p.add_argument("--resume", action="store_true",
                    help="continue a killed run from its last finished epoch")
@@ -35,7 +37,20 @@ def add_train_parser(subparsers):
                         "per worker, configured by TF_CONFIG; data_parallel: all local "
                         "devices (JAX)")
     p.set_defaults(func=cmd_train)
+    p.error = lambda message: p.exit(2, f"{p.prog}: error: {message}\n")  # one line, no usage
     return p
+
+
+def _count(text):
+    """The type of --steps and --epochs: a whole number >= 1 (checked before TensorFlow
+    is imported)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {value}")
+    return value
 
 
 def _rerun_with_backend(backend, argv):
