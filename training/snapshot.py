@@ -106,7 +106,7 @@ def save_snapshot(run_dir, dest):
         for key, value in source.attrs.items():
             target.attrs[key] = value
     compact.replace(staging / BACKUP_WEIGHTS)
-    curve = training_curve(staging)
+    curve = {**training_curve(staging), "run": dest.name}
     (staging / "curve.json").write_text(json.dumps(curve, indent=1) + "\n")
     _swap_in(staging, dest)
     return curve
