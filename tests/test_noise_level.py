@@ -9,6 +9,8 @@ from training.synthetic import smooth_images
 from zoo.inference import apply_to_image, noise_level_for
 from zoo.noise_level import estimate_sigma
 
+pytestmark = pytest.mark.xdist_group("noise_level")  # module fixtures run once
+
 
 def _noisy(sigma, seed=0, size=128):
     rng = np.random.default_rng(seed)

@@ -13,6 +13,8 @@ from training.recipe import load_recipe
 from training.run import train
 from training.snapshot import restore_snapshot, save_snapshot, training_curve
 
+pytestmark = pytest.mark.xdist_group("snapshot")  # module fixtures run once
+
 
 @pytest.fixture(scope="module")
 def recipe(tmp_path_factory):
