@@ -5,7 +5,8 @@ version it comes from, its path inside the package (and the entry inside an
 `.edj` or `.rcc` archive), its licence, the sha256 of the original file bytes, and
 its split. `fetch_corpus` builds the corpus from it into a folder:
 
-    ROOT/originals/NAME.EXT        the file as its authors made it (sha256-checked)
+    ROOT/originals/NAME[.EXT]      the file as its authors made it (sha256-checked; the
+                                   extension of its archive entry, if that has one)
     ROOT/images/SPLIT/NAME.png     the training image: RGB, downscaled (see `convert`)
     ROOT/LICENSES/PACKAGE          each source package's copyright file
     ROOT/ATTRIBUTION.md            one line per photo: source, path, licence
