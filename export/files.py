@@ -22,6 +22,8 @@ import re
 import shutil
 from pathlib import Path
 
+from zoo.presets import sha256_of
+
 SIDECAR, REPORT = ".json", ".verification.json"
 # what TensorFlow (and TF Serving's assets.extra) puts in a SavedModel folder
 SAVED_MODEL_ENTRIES = {"saved_model.pb", "saved_model.pbtxt", "fingerprint.pb",
@@ -52,20 +54,12 @@ def serving_target(path, serving_version=None):
     return Path(path) / str(int(serving_version))
 
 
-def _file_sha256(file):
-    sha = hashlib.sha256()
-    with open(file, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
-
-
 def digest(path):
     """sha256 of a file's bytes; of a folder, over its files' relative paths and sha256s."""
     path = Path(path)
     if path.is_file():
-        return _file_sha256(path)
-    lines = "".join(f"{p.relative_to(path).as_posix()} {_file_sha256(p)}\n"
+        return sha256_of(path)
+    lines = "".join(f"{p.relative_to(path).as_posix()} {sha256_of(p)}\n"
                     for p in sorted(path.rglob("*")) if p.is_file())
     return hashlib.sha256(lines.encode()).hexdigest()
 
