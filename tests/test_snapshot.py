@@ -1,5 +1,6 @@
 """A long run's snapshot (weights without optimizer state, logs, curve) continues on
-another machine: the restored run resumes at the snapshot's epoch and step count."""
+another machine: the restored run resumes at the snapshot's epoch, its learning-rate
+schedule at the snapshot's step, with a fresh optimizer whose rate ramps up."""
 
 import json
 
@@ -9,8 +10,9 @@ import numpy as np
 import pytest
 
 from tests.test_resume import RECIPE, logged_epochs
+from training.optimizers import RESTART_WARMUP_STEPS, ContinuedSchedule
 from training.recipe import load_recipe
-from training.run import train
+from training.run import schedule_offset, train
 from training.snapshot import restore_snapshot, save_snapshot, training_curve
 
 pytestmark = pytest.mark.xdist_group("snapshot")  # module fixtures run once
@@ -41,13 +43,65 @@ def test_snapshot_restores_weights_epoch_and_step_count(recipe, tmp_path):
 
     elsewhere = tmp_path / "elsewhere"
     restore_snapshot(snapshot, elsewhere)
+    assert schedule_offset(elsewhere, 5) == 10
     result = train(recipe, elsewhere, resume=True, verbose=0)
     assert logged_epochs(elsewhere) == [0, 1]  # both epochs were done: none is trained again
-    assert int(result.model.optimizer.iterations) == 10  # the schedule goes on from step 10
     original = keras.saving.load_model(first / "model.keras")
     for ours, theirs in zip(result.model.weights, original.weights, strict=True):
         np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs), err_msg=ours.path)
     assert training_curve(elsewhere)["rows"][-1]["step"] == 10
+
+
+def test_a_snapshot_from_mid_run_continues_the_schedule_with_a_ramp(recipe, tmp_path):
+    first = tmp_path / "first"
+    train(recipe, first, verbose=0)
+    snapshot = tmp_path / "snap"
+    save_snapshot(first, snapshot)
+    # Make it the snapshot of the same run after its first epoch only.
+    (snapshot / "backup" / "training_metadata.json").write_text('{"epoch": 1, "batch": 0}')
+    history = (snapshot / "logs" / "history.csv").read_text().splitlines()
+    (snapshot / "logs" / "history.csv").write_text("\n".join(history[:2]) + "\n")
+
+    elsewhere = tmp_path / "elsewhere"
+    restore_snapshot(snapshot, elsewhere)
+    result = train(recipe, elsewhere, resume=True, verbose=0)
+    assert logged_epochs(elsewhere) == [0, 1]
+    optimizer = result.model.optimizer
+    # Adam's counter (its bias correction) restarted with the moments; the schedule did not.
+    assert int(optimizer.iterations) == 5
+    schedule = optimizer._learning_rate
+    assert isinstance(schedule, ContinuedSchedule) and schedule.offset == 5
+    plain = schedule.schedule
+    expected = float(plain(10)) * 6 / RESTART_WARMUP_STEPS
+    assert float(optimizer.learning_rate) == pytest.approx(expected, rel=1e-5)
+    reloaded = keras.saving.load_model(elsewhere / "model.keras")
+    assert reloaded.optimizer._learning_rate.get_config() == schedule.get_config()
+
+
+def test_schedule_offset_is_kept_by_a_backup_with_optimizer_state(tmp_path):
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    (backup / "training_metadata.json").write_text('{"epoch": 4, "schedule_offset": 30}')
+    with h5py.File(backup / "latest.weights.h5", "w") as weights:
+        weights.create_group("layers")
+        weights.create_group("optimizer")
+    assert schedule_offset(tmp_path, 10) == 30  # the optimizer's counter holds the rest
+    with h5py.File(backup / "latest.weights.h5", "w") as weights:
+        weights.create_group("layers")
+    assert schedule_offset(tmp_path, 10) == 40  # no moments: the optimizer starts afresh
+    assert schedule_offset(tmp_path / "nothing", 10) == 0
+
+
+def test_continued_schedule_ramps_then_follows_the_schedule():
+    plain = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=1000)
+    continued = ContinuedSchedule(plain, offset=400, warmup_steps=100)
+    assert float(continued(0)) == pytest.approx(float(plain(400)) / 100, rel=1e-5)
+    assert float(continued(49)) == pytest.approx(float(plain(449)) / 2, rel=1e-5)
+    assert float(continued(300)) == pytest.approx(float(plain(700)), rel=1e-5)
+    constant = ContinuedSchedule(2e-4, offset=50, warmup_steps=10)
+    assert float(constant(99)) == pytest.approx(2e-4)
+    again = ContinuedSchedule.from_config(continued.get_config())
+    assert float(again(300)) == pytest.approx(float(continued(300)))
 
 
 def test_restore_refuses_to_go_back_and_save_needs_a_backup(recipe, tmp_path):

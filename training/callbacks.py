@@ -6,7 +6,6 @@ Keras' own `BackupAndRestore`, `CSVLogger` and `TensorBoard` do the rest (see
 
 import csv
 import importlib.util
-import json
 import math
 import time
 from pathlib import Path
@@ -104,44 +103,26 @@ class EpochClock(keras.callbacks.Callback):
             handle.write(f"{epoch},{finished - self._started:.2f},{finished:.0f}\n")
 
 
-class ResumeStepCount(keras.callbacks.Callback):
-    """After BackupAndRestore (list it after that callback): when the restored weights
-    came without optimizer state (a `training.snapshot`), set the optimizer's step
-    counter to the restored epoch x `steps_per_epoch`, so the learning-rate schedule
-    continues where the run was instead of starting over."""
-
-    def __init__(self, metadata_path, steps_per_epoch):
-        super().__init__()
-        self.metadata_path, self.steps_per_epoch = Path(metadata_path), int(steps_per_epoch)
-
-    def on_train_begin(self, logs=None):
-        if not self.metadata_path.is_file():
-            return
-        epoch = int(json.loads(self.metadata_path.read_text()).get("epoch", 0))
-        optimizer = getattr(self.model, "optimizer", None)
-        if optimizer is None or epoch <= 0 or int(optimizer.iterations) != 0:
-            return
-        optimizer.iterations.assign(epoch * self.steps_per_epoch)
-
-
 class RunBackup(keras.callbacks.BackupAndRestore):
     """Keras' `BackupAndRestore` (what `--resume` continues from), with two changes:
 
     - its weights and metadata are written through temporary names and renamed, so a
-      kill while it saves leaves the previous epoch's backup whole;
+      kill while it saves leaves the previous epoch's backup whole, and the metadata
+      records `schedule_offset` (`training.run.schedule_offset`);
     - it is kept when `fit` ends: the runner removes it only after `model.keras` and
       `metrics.json` are written, so a run killed in between resumes with no epoch left
       to train and only writes them.
     """
 
-    def __init__(self, backup_dir):
+    def __init__(self, backup_dir, schedule_offset=0):
         super().__init__(str(backup_dir), delete_checkpoint=False)
+        self.schedule_offset = int(schedule_offset)
 
     def _save_model(self):  # Keras' hook, called at each epoch's end
         with replaced_on_success(self._weights_path, ".partial.weights.h5") as temporary:
             self.model.save_weights(temporary)
-        write_json({"epoch": self._current_epoch, "batch": self._last_batch_seen},
-                   self._training_metadata_path)
+        write_json({"epoch": self._current_epoch, "batch": self._last_batch_seen,
+                    "schedule_offset": self.schedule_offset}, self._training_metadata_path)
 
 
 class BestModel(keras.callbacks.Callback):

@@ -23,6 +23,7 @@ import shutil
 import time
 from pathlib import Path
 
+import h5py
 import keras
 import numpy as np
 
@@ -31,7 +32,6 @@ from training.callbacks import (
     BestModel,
     EpochClock,
     NaNGuard,
-    ResumeStepCount,
     RunBackup,
     SampleGrid,
     save_model_atomically,
@@ -174,20 +174,41 @@ def _check_crop(model, crop):
                           f"{factor // 2 + 1} pixels a side (best: a multiple of {factor}).")
 
 
-def compile_model(model, recipe, total_steps):
-    """Compile with the recipe's optimizer and schedule (the model's standard loss)."""
+def compile_model(model, recipe, total_steps, schedule_offset=0):
+    """Compile with the recipe's optimizer and schedule (the model's standard loss);
+    schedule_offset: see `schedule_offset`."""
     from zoo.models.dcgan import DCGAN
 
     training = recipe.training
     jit = True if keras.backend.backend() == "jax" else training.jit_compile
+    offset = dict(schedule_offset=schedule_offset)
     if isinstance(model, DCGAN):
-        model.compile(d_optimizer=build_optimizer(training, total_steps, gan=True),
+        model.compile(d_optimizer=build_optimizer(training, total_steps, gan=True, **offset),
                       g_optimizer=build_optimizer(training, total_steps, gan=True,
-                                                  ema=training.generator_ema),
+                                                  ema=training.generator_ema, **offset),
                       loss=training.adversarial_loss, r1_gamma=training.r1_gamma,
                       jit_compile=jit)
     else:
-        model.compile(optimizer=build_optimizer(training, total_steps), jit_compile=jit)
+        model.compile(optimizer=build_optimizer(training, total_steps, **offset),
+                      jit_compile=jit)
+
+
+def schedule_offset(run_dir, steps_per_epoch):
+    """The learning-rate schedule's step at which the optimizer's own counter restarts,
+    for a run resumed from `run_dir`'s backup: 0 for a new run; the backed-up epoch x
+    steps_per_epoch when the backup holds no optimizer state (a `zoo snapshot`, so
+    the optimizer starts afresh); otherwise the offset the backup recorded (a run that
+    was itself continued from a snapshot)."""
+    metadata_path = run_dir / "backup" / "training_metadata.json"
+    weights_path = run_dir / "backup" / "latest.weights.h5"
+    if not metadata_path.is_file() or not weights_path.is_file():
+        return 0
+    metadata = json.loads(metadata_path.read_text())
+    with h5py.File(weights_path, "r") as weights:
+        has_optimizer = any("optimizer" in key for key in weights)
+    if has_optimizer:
+        return int(metadata.get("schedule_offset", 0))
+    return int(metadata.get("epoch", 0)) * int(steps_per_epoch)
 
 
 def _datasets(recipe, task, channels, noise_level=False):
@@ -207,11 +228,11 @@ def _datasets(recipe, task, channels, noise_level=False):
     return train, validation
 
 
-def _callbacks(recipe, task, run_dir, train, validation, model):
+def _callbacks(recipe, task, run_dir, train, validation, model, schedule_offset):
     """In order: the guard first (at an epoch's end it stops a blown-up run before
     anything of that epoch is written), the logs, the best checkpoint, and the backup
     last (so a kill never leaves a backup ahead of the logs; `_trim_logs` drops rows
-    ahead of the backup). ResumeStepCount reads what the backup restored."""
+    ahead of the backup)."""
     cb = recipe.callbacks
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     callbacks = [NaNGuard(recipe.training.learning_rate, recipe.training.mixed_precision),
@@ -238,9 +259,7 @@ def _callbacks(recipe, task, run_dir, train, validation, model):
     if cb.checkpoint_best and validation is not None:
         callbacks.append(BestModel(run_dir / "checkpoints" / "best.keras", cb.monitor,
                                    history=run_dir / "logs" / "history.csv"))
-    callbacks += [RunBackup(run_dir / "backup"),
-                  ResumeStepCount(run_dir / "backup" / "training_metadata.json",
-                                  recipe.training.steps_per_epoch)]
+    callbacks.append(RunBackup(run_dir / "backup", schedule_offset))
     return callbacks
 
 
@@ -281,7 +300,8 @@ def train(recipe, out_dir, *, resume=False, strategy="none", verbose="auto"):
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy("float32" if precision == "none" else precision)
     try:
-        session = _Session(recipe, strategy)
+        offset = schedule_offset(out_dir, recipe.training.steps_per_epoch) if resume else 0
+        session = _Session(recipe, strategy, offset)
         if writes_files:
             write_json(config, out_dir / "config.json")
             _trim_logs(out_dir)
@@ -302,9 +322,9 @@ def train(recipe, out_dir, *, resume=False, strategy="none", verbose="auto"):
 class _Session:
     """A run's model and data, built (and so checked) before its folder is written."""
 
-    def __init__(self, recipe, strategy_name):
+    def __init__(self, recipe, strategy_name, schedule_offset=0):
         keras.utils.set_random_seed(recipe.seed)
-        self.recipe, self.strategy = recipe, None
+        self.recipe, self.strategy, self.schedule_offset = recipe, None, schedule_offset
         if strategy_name == "data_parallel":
             distribute.use_jax_data_parallel()
         else:
@@ -312,7 +332,7 @@ class _Session:
         total_steps = recipe.training.epochs * recipe.training.steps_per_epoch
         with distribute.strategy_scope(self.strategy):
             self.model = build_model(recipe)
-            compile_model(self.model, recipe, total_steps)
+            compile_model(self.model, recipe, total_steps, schedule_offset)
         self.task = task_of(self.model)
         channels = model_image_shape(self.model)[2]
         noise_level = self.task != "generate" and takes_noise_level(self.model)
@@ -320,7 +340,8 @@ class _Session:
 
     def run(self, run_dir, verbose, writes_files):
         recipe, model = self.recipe, self.model
-        callbacks = _callbacks(recipe, self.task, run_dir, self.train, self.validation, model)
+        callbacks = _callbacks(recipe, self.task, run_dir, self.train, self.validation,
+                               model, self.schedule_offset)
         started = time.perf_counter()
         history = model.fit(_keras_data(self.train, self.strategy),
                             epochs=recipe.training.epochs,
