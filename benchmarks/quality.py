@@ -64,10 +64,10 @@ QUICK_CROPS_PER_PHOTO = 2
 def tflite_latency(name, size, repeats=LATENCY_REPEATS):
     """Median one-thread seconds of the preset's int8 .tflite on one (size, size) input,
     and its verification report."""
-    from export.cli import load_preset_for_export
     from export.data import example_batch, representative_dataset
     from export.exporters import to_tflite
     from export.runtime import TFLiteModel
+    from zoo_cli.export_model import load_preset_for_export
 
     model, source, recipe = load_preset_for_export(name)
     with tempfile.TemporaryDirectory() as folder:

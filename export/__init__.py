@@ -8,11 +8,28 @@ This package imports TensorFlow (converter) and ai-edge-litert (runtime); `zoo`
 itself never does.
 """
 
-from export.data import representative_dataset
-from export.exporters import export_saved_model, to_tflite
-from export.saved_model import to_saved_model
-from export.tflite import QUANTIZATIONS, UnsupportedOpError
-from export.verify import VerificationFailed
+# Names are imported on first use (PEP 562): `export.tflite`'s constants, which the
+# command line's argument declarations read, must not pull in TensorFlow.
+_EXPORTS = {
+    "representative_dataset": "export.data",
+    "export_saved_model": "export.exporters",
+    "to_tflite": "export.exporters",
+    "to_saved_model": "export.saved_model",
+    "QUANTIZATIONS": "export.tflite",
+    "UnsupportedOpError": "export.tflite",
+    "VerificationFailed": "export.verify",
+}
 
-__all__ = ["QUANTIZATIONS", "UnsupportedOpError", "VerificationFailed", "export_saved_model",
-           "representative_dataset", "to_saved_model", "to_tflite"]
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'export' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
+
+
+def __dir__():
+    return __all__

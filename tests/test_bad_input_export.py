@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from export import exporters, files, tflite
-from zoo.cli import main
+from zoo_cli.main import main
 
 pytestmark = pytest.mark.xdist_group("export_bad_input")  # module fixture runs once
 

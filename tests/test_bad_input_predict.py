@@ -12,8 +12,8 @@ from PIL import Image
 
 import zoo
 from zoo import presets
-from zoo.cli import main
 from zoo.inference import apply_to_image
+from zoo_cli.main import main
 
 pytestmark = pytest.mark.xdist_group("predict")  # module fixtures run once
 

@@ -12,8 +12,8 @@ from PIL import Image
 
 import zoo
 from zoo import presets
-from zoo.cli import main
 from zoo.presets import PresetError
+from zoo_cli.main import main
 
 NAME = "unet-segment-shapes"
 

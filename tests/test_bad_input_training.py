@@ -26,7 +26,7 @@ from training.callbacks import EpochClock, NaNGuard, RunBackup, TrainingDiverged
 from training.image_folder import ImageFolder, split_folder
 from training.recipe import RecipeError, parse_recipe
 from training.run import _trim_logs, build_model, train
-from zoo.cli import main
+from zoo_cli.main import main
 
 TINY = {"name": "tiny", "seed": 1,
         "model": {"architecture": "unet", "config": {"filters": [4, 8]}},
@@ -309,7 +309,7 @@ KILL_AT_FINAL_SAVE = """
 import os, signal, sys
 import training.run
 training.run.save_model_atomically = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
-from zoo.cli import main
+from zoo_cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from zoo.cli import main
+from zoo_cli.main import main
 
 
 def test_list_prints_one_line_per_architecture_then_the_presets(capsys):
@@ -36,14 +36,42 @@ def test_info_unknown_name_is_a_one_line_error(capsys):
 
 
 def test_the_module_entry_point_prints_help():
-    done = subprocess.run([sys.executable, "-m", "zoo.cli", "--help"],
+    done = subprocess.run([sys.executable, "-m", "zoo_cli", "--help"],
                           capture_output=True, text=True, check=True)
     assert done.stdout.startswith("usage: zoo")
     assert len(done.stdout.splitlines()) > 3
 
 
+PARSE_WITHOUT_KERAS = """
+import sys
+from zoo_cli.main import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exit:
+    code = exit.code
+heavy = sorted(m for m in ("keras", "tensorflow", "jax") if m in sys.modules)
+print(code, heavy)
+"""
+
+
+@pytest.mark.parametrize("argv, code", [
+    (["--help"], 0), (["train", "--help"], 0), (["export", "--help"], 0),
+    (["trian", "x"], 2),                                 # a typo of a command
+    (["predict", "unet-denoise-natural"], 2),            # a missing argument
+    (["export", "unet", "--format", "tflite", "--size", "0", "9", "-o", "x"], 2),
+    (["train", "recipe.toml", "--steps", "-1"], 2),
+])
+def test_help_typos_and_bad_flags_answer_without_importing_keras(argv, code):
+    done = subprocess.run([sys.executable, "-c", PARSE_WITHOUT_KERAS, *argv],
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip().splitlines()[-1] == f"{code} []", done.stdout + done.stderr
+    if code:
+        assert done.stderr.count("\n") == 1 and "error:" in done.stderr, done.stderr
+
+
 @pytest.mark.parametrize("command", ["list", "info", "quickstart", "demo", "train", "export",
-                                     "predict", "generate", "inspect", "images"])
+                                     "predict", "generate", "inspect", "images", "data",
+                                     "snapshot"])
 def test_every_command_has_help(command, capsys):
     # in this process: a subprocess per command spent ~10 s importing TensorFlow
     with pytest.raises(SystemExit) as exited:
@@ -55,7 +83,7 @@ def test_every_command_has_help(command, capsys):
 
 
 def test_quickstart_fits_saves_and_reloads(tmp_path):
-    from zoo.quickstart import run_quickstart
+    from zoo_cli.quickstart import run_quickstart
 
     results = run_quickstart(tmp_path, steps=2, batch_size=2, models=["unet", "dcgan"])
     assert [r["name"] for r in results] == ["unet", "dcgan"]

@@ -5,8 +5,8 @@ import json
 import numpy as np
 from PIL import Image
 
-from zoo.cli import main
-from zoo.demo import DEMO_SIZE, GENERATORS, INPAINTERS
+from zoo_cli.demo import DEMO_SIZE, GENERATORS, INPAINTERS
+from zoo_cli.main import main
 
 
 def test_demo_repairs_generates_and_exports(tmp_path, capsys):

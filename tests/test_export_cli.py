@@ -6,7 +6,7 @@ import pytest
 
 from training.recipe import parse_recipe
 from training.run import train
-from zoo.cli import main
+from zoo_cli.main import main
 
 
 def test_exports_an_architecture_to_int8_tflite(tmp_path, capsys):
@@ -26,8 +26,8 @@ def test_exports_an_architecture_to_int8_tflite(tmp_path, capsys):
     ("dcgan-digits", None),               # no spatial input
 ])
 def test_a_preset_tflite_defaults_to_the_size_it_was_validated_at(preset, size):
-    from export.cli import preset_input_size, preset_tiling
     from zoo.presets import metadata
+    from zoo_cli.export_model import preset_input_size, preset_tiling
 
     chosen, reason = preset_input_size(preset, preset_tiling(preset))
     assert chosen == size and (reason is None) == (size is None)

@@ -6,7 +6,7 @@ from PIL import Image
 
 from training import datasets
 from training.images import center_square
-from zoo.cli import main
+from zoo_cli.main import main
 
 
 def read(path):

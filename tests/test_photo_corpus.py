@@ -25,7 +25,7 @@ from training.photo_corpus import (
     split_images,
 )
 from training.photo_data import photo_arrays, write_pack
-from zoo.cli import main as zoo
+from zoo_cli.main import main as zoo
 
 pytestmark = pytest.mark.xdist_group("photo_corpus")  # module fixtures run once
 

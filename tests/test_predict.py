@@ -7,8 +7,8 @@ from PIL import Image
 import zoo
 from training.datasets import load_images
 from training.degradations import add_gaussian_noise
-from zoo.cli import main
 from zoo.inference import apply_to_image
+from zoo_cli.main import main
 
 pytestmark = pytest.mark.xdist_group("predict")  # module fixtures run once
 

@@ -4,7 +4,7 @@ A command is a line of a fenced ```bash block or a whole ```python block (prose
 names commands in `inline code` with placeholders; those are syntax, not commands).
 Each level-2 section runs in a fresh folder, top to bottom, as a reader pasting it
 would: a ```toml block whose first line is `# NAME.toml` is saved as NAME.toml
-first. `zoo ...` lines run in this process (`zoo.cli.main`), other shell lines and
+first. `zoo ...` lines run in this process (`zoo_cli.main.main`), other shell lines and
 Python blocks in a subprocess. A command must exit 0 and write what `-o` / `--out`
 names.
 
@@ -136,7 +136,7 @@ def _written(command):
 
 
 def _run_shell_command(command, folder):
-    from zoo.cli import main
+    from zoo_cli.main import main
 
     if command.startswith("zoo "):
         code = main(shlex.split(command)[1:])
@@ -188,7 +188,7 @@ def _sidecar_fields():
 def test_android_section_names_real_sidecar_fields(tmp_path):
     from ai_edge_litert.interpreter import Interpreter
 
-    from zoo.cli import main
+    from zoo_cli.main import main
 
     out = tmp_path / "inpainter.tflite"
     assert main(["export", "unet-inpaint-natural", "--format", "tflite", "--quantize",

@@ -46,7 +46,7 @@ def logged_epochs(run):
 
 def zoo_train(*args):
     env = dict(os.environ, KERAS_BACKEND="tensorflow", CUDA_VISIBLE_DEVICES="")
-    return [sys.executable, "-m", "zoo.cli", "train", *map(str, args)], env
+    return [sys.executable, "-m", "zoo_cli", "train", *map(str, args)], env
 
 
 def test_sigkilled_run_resumes_from_its_last_finished_epoch(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from training.recipe import shipped_recipes
-from zoo.cli import main
+from zoo_cli.main import main
 
 
 def write_recipe(tmp_path, dataset_lines='dataset = "natural"', extra=""):

@@ -9,7 +9,8 @@ from PIL import Image
 
 import zoo
 from zoo import visualize
-from zoo.inspect_cli import add_inspect_parser, cmd_inspect, fit_image
+from zoo_cli.inspect_model import cmd_inspect, fit_image
+from zoo_cli.model_arguments import add_inspect_parser
 
 pytestmark = pytest.mark.xdist_group("visualize")  # module fixtures run once
 
@@ -193,7 +194,8 @@ def _cli(argv):
     parser = argparse.ArgumentParser(prog="zoo")
     add_inspect_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["inspect", *argv])
-    return args.func(args)
+    assert args.run == "zoo_cli.inspect_model:cmd_inspect"
+    return cmd_inspect(args)
 
 
 def test_cli_writes_feature_map_png(files, tmp_path, capsys):

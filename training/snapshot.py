@@ -9,10 +9,10 @@ A snapshot holds the run's config.json, logs (history.csv, clock.csv), the
 BackupAndRestore metadata, the latest weights *without the optimizer's moments*
 (a third of the backup's size, which keeps a committed snapshot small), and
 curve.json: validation metrics against steps and hours of training. A run resumed
-from a snapshot keeps its step count (`ResumeStepCount` sets the optimizer's
-iteration counter, so the learning-rate schedule continues where it was); Adam's
-moments start again from zero, which makes the first few hundred steps after the
-restore larger than they would have been.
+from a snapshot continues its learning-rate schedule at the snapshot's step with a
+fresh optimizer whose rate ramps up over a few hundred steps
+(`training.optimizers.ContinuedSchedule`): restarting Adam's moments at full rate
+would undo much of the training.
 """
 
 import csv
@@ -132,28 +132,3 @@ def restore_snapshot(snapshot, run_dir):
             (run_dir / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(snapshot / name, run_dir / name)
     return run_dir
-
-
-def add_snapshot_parser(subparsers):
-    p = subparsers.add_parser(
-        "snapshot", help="save a long run's weights and curve for another machine, or restore",
-        description="save RUN DEST: copy a run folder's config, logs, latest weights (no "
-                    "optimizer state) and its training curve to DEST. restore SNAPSHOT RUN: "
-                    "put a snapshot into a run folder so `zoo train ... --resume` continues.")
-    p.add_argument("action", choices=("save", "restore"))
-    p.add_argument("source", help="run folder (save) or snapshot folder (restore)")
-    p.add_argument("dest", help="snapshot folder (save) or run folder (restore)")
-    p.set_defaults(func=cmd_snapshot)
-
-
-def cmd_snapshot(args):
-    if args.action == "save":
-        curve = save_snapshot(args.source, args.dest)
-        last = curve["rows"][-1] if curve["rows"] else {}
-        print(f"snapshot {args.dest}: epoch {last.get('epoch')}, step {last.get('step')}, "
-              f"val_psnr {last.get('val_psnr', '-')}, hours {last.get('hours')}")
-    else:
-        restore_snapshot(args.source, args.dest)
-        print(f"restored into {args.dest}; continue with `zoo train RECIPE -o {args.dest} "
-              "--resume`")
-    return 0

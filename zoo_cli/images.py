@@ -16,37 +16,6 @@ from pathlib import Path
 
 import numpy as np
 
-from training.masks import MASK_PRESETS
-
-DATASET_NAMES = ("natural", "textures", "digits", "faces", "shapes")
-
-
-def add_images_parser(subparsers):
-    p = subparsers.add_parser(
-        "images", help="write built-in images as PNG files (optionally noisy or with holes)",
-        description="Write the images of a built-in dataset split to a folder as PNG "
-                    "files: stand-ins for your own photos. --noise adds Gaussian noise, "
-                    "--holes cuts holes and writes each mask beside its image (white = "
-                    "hole). The same seed gives the same files.")
-    p.add_argument("dataset", choices=DATASET_NAMES)
-    p.add_argument("--split", default="train", choices=("train", "validation", "test"),
-                   help="which split (default: train; natural and shapes have a test split)")
-    p.add_argument("-n", "--count", type=int,
-                   help="at most this many images (shapes: how many scenes; default 8)")
-    p.add_argument("--size", type=int,
-                   help="centre-crop to a square and resize to SIZE x SIZE pixels")
-    p.add_argument("--noise", type=float, metavar="SIGMA",
-                   help="add Gaussian noise of this sigma (8-bit units, 0-255)")
-    p.add_argument("--holes", choices=sorted(MASK_PRESETS),
-                   help="cut holes of this kind (about 10%% of each image) and write masks")
-    p.add_argument("--seed", type=int, default=0, help="noise / hole seed (default: 0)")
-    p.add_argument("-o", "--out", required=True, help="output folder (created if missing)")
-    p.add_argument("--force", action="store_true",
-                   help="replace files of the same names already in the folder (other files "
-                        "in it are never touched)")
-    p.set_defaults(func=cmd_images)
-    return p
-
 
 def _named_images(args):
     """[(file stem, (H, W, C) float32 in [0, 1], labels (H, W) int or None)]."""

@@ -230,31 +230,3 @@ def cmd_generate(args):
     return 0
 
 
-def add_preset_parsers(sub):
-    p = sub.add_parser("predict", help="repair or segment an image with a preset or .keras model",
-                       description="Run an inpaint / denoise / segment preset on an image of "
-                                   "any size (padded and tiled to what the model takes, then "
-                                   "cropped back) and write the result as a PNG.")
-    p.add_argument("name", help="preset name (see `zoo list`) or a .keras file (a `zoo "
-                                "train` run's model.keras)")
-    p.add_argument("input", help="image file (PNG, JPEG, ...)")
-    p.add_argument("--mask", help="inpainting: mask image of the same size, white (or any "
-                                  "colour) on black = hole; or transparent = hole")
-    p.add_argument("--sigma", type=float,
-                   help="denoisers with a noise strength input: the noise's Gaussian sigma in "
-                        "8-bit units (0-255); default: estimated from the image")
-    p.add_argument("-o", "--output", required=True, help="output PNG")
-    p.add_argument("--force", action="store_true",
-                   help="replace OUTPUT if it exists (never the input image or the mask)")
-    p.add_argument("--tile", type=int, help="tile side (default: the one the preset was "
-                   "validated with, see its metadata.json inference_tile)")
-    p.set_defaults(func=cmd_predict)
-
-    p = sub.add_parser("generate", help="sample a grid of images from a generator preset",
-                       description="Draw N images from a DCGAN preset and tile them in a PNG.")
-    p.add_argument("name", help="generator preset name (see `zoo list`)")
-    p.add_argument("-n", type=int, default=16, help="number of images (default 16)")
-    p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
-    p.add_argument("-o", "--output", required=True, help="output PNG")
-    p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
-    p.set_defaults(func=cmd_generate)

@@ -80,7 +80,7 @@ def _denoise(photo, out, log):
 
 
 def _generate(out, log):
-    from zoo.preset_cli import generate_grid
+    from zoo_cli.predict import generate_grid
 
     for name, filename in GENERATORS.items():
         generate_grid(name, 16, 0, out / filename)
@@ -88,9 +88,9 @@ def _generate(out, log):
 
 
 def _export(out, log):
-    from export.cli import load_preset_for_export
     from export.data import representative_dataset
     from export.exporters import to_tflite
+    from zoo_cli.export_model import load_preset_for_export
 
     model, source, recipe = load_preset_for_export(EXPORTED)
     path = out / f"{EXPORTED}_int8.tflite"

@@ -1,76 +1,9 @@
 """`zoo export NAME_OR_PATH --format savedmodel|tflite ... -o OUT`."""
 
-import argparse
 import json
 from pathlib import Path
 
 from export.files import check_target, finish_interrupted, serving_target
-from export.tflite import QUANTIZATIONS
-
-MAX_SIZE = 4096  # pixels per side
-MAX_CALIBRATION_EXAMPLES = 1000  # held in memory at once; ~100 is plenty (DESIGN.md)
-
-
-def whole_number(low, high):
-    """An argparse type: an int from `low` to `high`, else an error argparse prefixes with
-    the flag's name."""
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
-            span = f"from {low} to {high}" if high < 2**63 - 1 else f"of {low} or more"
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number {span}")
-        return value
-
-    parse.__name__ = "whole number"
-    return parse
-
-
-def _one_line_error(parser):
-    """parser.error without the usage block: one line naming the flag, exit 2."""
-    def error(message):
-        parser.exit(2, f"{parser.prog}: error: {message} (see {parser.prog} --help)\n")
-
-    return error
-
-
-def add_export_parser(subparsers):
-    p = subparsers.add_parser(
-        "export", help="export a model to SavedModel or TFLite, verified against Keras",
-        description="Export a pretrained preset, a registered architecture (default "
-                    "config) or a .keras file "
-                    "to SavedModel or builtins-only TFLite, run the exported file against "
-                    "Keras on a fixed batch, and write a sidecar JSON and a verification "
-                    "report beside it. Exits 1 when the export is outside tolerance.")
-    p.add_argument("model", metavar="NAME_OR_PATH",
-                   help="preset or architecture name (see `zoo list`) or a .keras file")
-    p.add_argument("--format", choices=("savedmodel", "tflite"), required=True)
-    p.add_argument("--quantize", choices=QUANTIZATIONS, default="none",
-                   help="TFLite variant (default: none = float32)")
-    p.add_argument("--size", type=whole_number(1, MAX_SIZE), nargs=2, metavar=("H", "W"),
-                   help="input height and width (TFLite default: a repair preset's "
-                        "inference tile, a segmentation preset's training scene size, "
-                        "else the model's own size or 256 256; SavedModel default: any "
-                        "size)")
-    p.add_argument("-o", "--out", required=True, help="output file (.tflite) or folder")
-    p.add_argument("--force", action="store_true",
-                   help="replace a previous export at OUT (with its sidecar and report); "
-                        "anything else there is never replaced")
-    p.add_argument("--allow-degraded", action="store_true",
-                   help="keep an export that fails verification")
-    p.add_argument("--int8-io", action="store_true",
-                   help="int8 input/output tensors (with --quantize int8)")
-    p.add_argument("--serving-version", type=whole_number(0, 2**63 - 1), metavar="N",
-                   help="SavedModel in OUT/N/, the TensorFlow Serving layout")
-    p.add_argument("--calibration-examples", metavar="N",
-                   type=whole_number(1, MAX_CALIBRATION_EXAMPLES),
-                   help=f"int8 calibration examples, 1 to {MAX_CALIBRATION_EXAMPLES} "
-                        "(default: 64)")
-    p.set_defaults(func=cmd_export)
-    p.error = _one_line_error(p)
-    return p
 
 
 def _run_recipe(path):
@@ -176,9 +109,9 @@ def cmd_export(args):
     import keras
 
     if keras.backend.backend() != "tensorflow":
-        from training.train_cli import _rerun_with_backend
+        from zoo_cli.train import rerun_with_backend
 
-        return _rerun_with_backend("tensorflow", args.argv)
+        return rerun_with_backend("tensorflow", args.argv)
     from export.data import representative_dataset
     from export.exporters import default_input_size, export_saved_model, to_tflite
 

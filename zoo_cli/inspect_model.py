@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.presets import load_preset_or_file
-
-DEFAULT_SIZE = 256   # long side of the image the model sees (feature maps grow with it)
+from zoo_cli.model_arguments import INSPECT_SIZE
 
 
 def _center_crop(array, height, width):
@@ -28,7 +27,7 @@ def _center_crop(array, height, width):
     return array[top:top + height, left:left + width]
 
 
-def fit_image(image, net, mask=None, max_size=DEFAULT_SIZE):
+def fit_image(image, net, mask=None, max_size=INSPECT_SIZE):
     """`image` (H, W, C) [0, 1] (and `mask` (H, W, 1)) cropped / resized to a size `net`
     takes: long side <= max_size (shrunk, aspect kept), then center-cropped to multiples
     of the size factor; for a fixed-size net, cropped to its aspect ratio and resized."""
@@ -67,7 +66,7 @@ def _channels(net):
 
 
 def inspect_model(name, image_path=None, output=None, layers=None, mask_path=None,
-                  stats=False, channels=16, size=DEFAULT_SIZE, seed=0):
+                  stats=False, channels=16, size=INSPECT_SIZE, seed=0):
     """Write the feature-map PNG (and return the stats rows when `stats`). Returns a
     summary dict: model, network, input size, layers, output path (and stats)."""
     from training.grids import to_rgb8
@@ -151,32 +150,3 @@ def cmd_inspect(args):
     return 0
 
 
-def add_inspect_parser(subparsers):
-    """Add the `inspect` sub-command to `zoo`'s sub-parsers."""
-    p = subparsers.add_parser(
-        "inspect", help="feature maps and activation statistics of a model on an image",
-        description="Run a preset or .keras model on an image file and write its feature "
-                    "maps (the first channels of each chosen layer, each min-max normalized) "
-                    "as one labelled PNG. Default layers: the last layer of each encoder "
-                    "resolution level. --stats prints mean / std / range, the fraction of "
-                    "zeros (dead ReLU units) and of dead channels per layer. A DCGAN is "
-                    "inspected through its generator (latent --seed) without IMAGE and "
-                    "through its discriminator with one.")
-    p.add_argument("name", help="preset name (see `zoo list`) or a .keras file")
-    p.add_argument("image", nargs="?", help="image file (PNG, JPEG, ...)")
-    p.add_argument("--layer", action="append", metavar="LAYER",
-                   help="layer to show (repeatable; see --list-layers)")
-    p.add_argument("--mask", help="inpainting: mask image of the same size, white = hole")
-    p.add_argument("-o", "--output", help="output PNG")
-    p.add_argument("--stats", action="store_true",
-                   help="print activation statistics (all activation layers unless --layer)")
-    p.add_argument("--list-layers", action="store_true",
-                   help="print the layers with feature maps and exit")
-    p.add_argument("--channels", type=int, default=16,
-                   help="channels shown per layer (default 16)")
-    p.add_argument("--size", type=int, default=DEFAULT_SIZE,
-                   help=f"shrink the image so its long side is at most this (default "
-                        f"{DEFAULT_SIZE}; 0 keeps it)")
-    p.add_argument("--seed", type=int, default=0, help="DCGAN latent seed (default 0)")
-    p.set_defaults(func=cmd_inspect)
-    return p
