@@ -75,6 +75,7 @@ class TrainingSection:
     weight_decay: float = 0.0
     beta_1: float | None = None
     clipnorm: float | None = None
+    ssim_weight: float | None = None
     adversarial_loss: str = "bce"
     r1_gamma: float = 0.0
     generator_ema: float = 0.0
@@ -214,6 +215,9 @@ def _check_ranges(recipe):
     if training.clipnorm is not None and not training.clipnorm > 0:
         raise RecipeError(f"training.clipnorm must be > 0 (leave it out for no clipping), "
                           f"got {training.clipnorm}.")
+    if training.ssim_weight is not None and not 0 <= training.ssim_weight < math.inf:
+        raise RecipeError(f"training.ssim_weight must be >= 0 (0 = plain L1; leave it out "
+                          f"for the model's standard loss), got {training.ssim_weight}.")
     if training.beta_1 is not None:
         _check_interval("training.beta_1", training.beta_1, 0, 1, open_high=True)
     _check_interval("training.generator_ema", training.generator_ema, 0, 1, open_high=True)

@@ -21,6 +21,7 @@ import math
 import platform
 import shutil
 import time
+import warnings
 from pathlib import Path
 
 import h5py
@@ -131,6 +132,41 @@ def _trim_logs(run_dir):
                 temporary.write_text(header + "".join(kept))
 
 
+def initial_weights(path):
+    """The weights file or .keras file that `path` (a run folder or a file) stands for."""
+    path = Path(path)
+    if path.is_dir():
+        for candidate in (path / "backup" / "latest.weights.h5", path / "model.keras"):
+            if candidate.is_file():
+                return candidate
+        raise FileNotFoundError(f"--init-from {path}: the folder holds no run weights "
+                                "(backup/latest.weights.h5 or model.keras)")
+    if not path.is_file():
+        raise FileNotFoundError(f"--init-from {path}: no such file or folder")
+    if not path.name.endswith((".keras", ".weights.h5")):
+        raise ValueError(f"--init-from {path}: expected a run folder, a .keras file or a "
+                         ".weights.h5 file")
+    return path
+
+
+def load_initial_weights(model, path):
+    """Load `initial_weights(path)` into `model`; a file of another architecture is a
+    ValueError naming it."""
+    source = initial_weights(path)
+    try:
+        if source.name.endswith(".keras"):
+            other = keras.saving.load_model(source, compile=False)
+            model.set_weights(other.get_weights())
+        else:
+            with warnings.catch_warnings():  # a backup's optimizer state is not wanted here
+                warnings.filterwarnings("ignore", message="Skipping variable loading")
+                model.load_weights(source)
+    except (ValueError, KeyError, OSError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"--init-from {source}: does not fit this recipe's model "
+                         f"({reason})") from None
+
+
 def _remove_unstarted_run(run_dir, existed):
     """After a failure before any epoch of a new run was backed up: nothing to resume,
     so remove what this call wrote, leaving the folder as it was (absent or empty)."""
@@ -190,7 +226,20 @@ def compile_model(model, recipe, total_steps, schedule_offset=0):
                       jit_compile=jit)
     else:
         model.compile(optimizer=build_optimizer(training, total_steps, **offset),
-                      jit_compile=jit)
+                      loss=_reconstruction_loss(model, training), jit_compile=jit)
+
+
+def _reconstruction_loss(model, training):
+    """None (the model's standard loss) unless the recipe sets training.ssim_weight."""
+    from zoo.losses import ReconstructionLoss
+    from zoo.models.restoration import RestorationTraining
+
+    if training.ssim_weight is None:
+        return None
+    if not isinstance(model, RestorationTraining) or getattr(model, "head", "image") != "image":
+        raise RecipeError("training.ssim_weight applies to image-restoring models "
+                          "(inpainting, denoising); leave it out for this one.")
+    return ReconstructionLoss(ssim_weight=training.ssim_weight)
 
 
 def schedule_offset(run_dir, steps_per_epoch):
@@ -277,8 +326,13 @@ def _run_config(recipe, strategy_name):
             "python": platform.python_version(), "machine": platform.machine()}
 
 
-def train(recipe, out_dir, *, resume=False, strategy="none", verbose="auto"):
+def train(recipe, out_dir, *, resume=False, strategy="none", verbose="auto", init_from=None):
     """Train `recipe` (a `training.recipe.Recipe`) into the run folder `out_dir`.
+
+    `init_from`: start a new run from these weights instead of the initializers: a run
+    folder (its latest backup, else its model.keras), a .keras file or a .weights.h5 file
+    of the same architecture (`initial_weights`). A resumed run continues from its own
+    backup and ignores it.
 
     `resume` continues a run killed mid-way from its last finished epoch (a run killed
     after its last epoch only writes model.keras and metrics.json). `strategy`: "none",
@@ -302,6 +356,10 @@ def train(recipe, out_dir, *, resume=False, strategy="none", verbose="auto"):
     try:
         offset = schedule_offset(out_dir, recipe.training.steps_per_epoch) if resume else 0
         session = _Session(recipe, strategy, offset)
+        if init_from is not None:
+            config["init_from"] = str(init_from)
+            if not (resume and _backed_up_epochs(out_dir)):
+                load_initial_weights(session.model, init_from)
         if writes_files:
             write_json(config, out_dir / "config.json")
             _trim_logs(out_dir)

@@ -35,6 +35,10 @@ def add_train_parser(subparsers):
                    "(float16 with loss scaling, or bfloat16); variables stay float32")
     p.add_argument("--jit-compile", action="store_true",
                    help="compile train steps with XLA (TensorFlow; JAX always uses XLA)")
+    p.add_argument("--init-from", metavar="PATH",
+                   help="start from these weights: a run folder (its latest weights), a "
+                        ".keras or a .weights.h5 file of the same model (fine-tuning, or a "
+                        "recipe changed mid-way)")
     p.add_argument("--strategy", choices=STRATEGIES, default="none",
                    help="mirrored: all local GPUs (TensorFlow); multiworker: one process "
                         "per worker, configured by TF_CONFIG; data_parallel: all local "

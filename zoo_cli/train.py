@@ -44,7 +44,8 @@ def cmd_train(args):
     print(f"zoo train: {recipe.name} ({recipe.model.architecture} on {recipe.data.dataset}), "
           f"{t.epochs} epochs x {t.steps_per_epoch} steps, batch {recipe.data.batch_size}, "
           f"backend {keras.backend.backend()}, strategy {args.strategy} -> {out}")
-    result = train(recipe, out, resume=args.resume, strategy=args.strategy)
+    result = train(recipe, out, resume=args.resume, strategy=args.strategy,
+                   init_from=args.init_from)
     _print_summary(result)
     return 0
 
