@@ -393,3 +393,38 @@ def test_a_fixed_size_model_names_its_size(clean):
 def test_apply_to_image_refuses_what_is_not_an_image_model(model, clean):
     with pytest.raises(TypeError, match="apply_to_image takes a built zoo image model"):
         apply_to_image(model, clean)
+
+
+KILLED_WHILE_WRITING = """
+import os, signal, sys
+from PIL import Image
+
+def save_half_then_die(self, fp, *args, **kwargs):
+    with open(fp, "wb") as f:
+        f.write(b"half a png")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+Image.Image.save = save_half_then_die
+from zoo_cli.main import main
+main(sys.argv[1:])
+"""
+
+
+def test_a_sigkill_while_writing_leaves_the_old_output_and_one_hidden_file_the_next_run_replaces(
+        photo, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "out.png"
+    target.write_bytes(b"old")
+    argv = ["predict", "unet-denoise-natural", str(photo), "-o", str(target), "--force"]
+    killed = subprocess.run([sys.executable, "-c", KILLED_WHILE_WRITING, *argv],
+                            capture_output=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.png.partial", "out.png",
+                                                          "photo.png"]
+    assert main(argv) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png", "photo.png"]
+    assert Image.open(target).size == Image.open(photo).size

@@ -90,3 +90,26 @@ def test_quickstart_fits_saves_and_reloads(tmp_path):
     assert (tmp_path / "unet.keras").stat().st_size > 0
     assert not list(tmp_path.glob("*.partial.keras"))
     assert all(r["reload_difference"] <= 1e-5 for r in results)
+
+
+@pytest.mark.parametrize("argv", [
+    ["generate", "dcgan-digits", "-n", value, "-o", "g.png"] for value in ("0", "-2", "5000", "x")
+] + [
+    ["generate", "dcgan-digits", "--seed", value, "-o", "g.png"] for value in ("-1", "2e40", "")
+] + [
+    ["predict", "unet-denoise-natural", "a.png", "--tile", value, "-o", "b.png"]
+    for value in ("0", "-64", "99999999", "3.5")
+] + [
+    ["inspect", "unet", "--channels", "0"], ["inspect", "unet", "--size", "-5"],
+    ["quickstart", "--steps", "0"], ["data", "pack", "photos", "-o", "p.npz", "--seed", "-1"],
+])
+def test_numeric_flags_out_of_range_or_not_numbers_are_one_line_errors(argv, capsys, tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    err = capsys.readouterr().err
+    flag = next(a for a in argv if a.startswith("-") and a != "-o")
+    assert exited.value.code == 2 and err.count("\n") == 1, err
+    assert f"argument {flag}" in err and "is not a whole number" in err, err
+    assert list(tmp_path.iterdir()) == []

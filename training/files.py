@@ -3,24 +3,36 @@
 import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
+
+
+def temporary_name(path, suffix=".partial"):
+    """The hidden name `path` is written under before its rename: `.NAME` + `suffix`
+    (the suffix keeps the extension a writer may insist on, e.g. `.weights.h5`). One
+    name per target, so what a killed write leaves is replaced by the next write of the
+    same target instead of piling up."""
+    path = Path(path)
+    return path.with_name(f".{path.name}{suffix}")
 
 
 @contextlib.contextmanager
 def replaced_on_success(path, suffix=".partial"):
-    """Yields a temporary path in `path`'s folder; when the block succeeds it is renamed
-    to `path` (readable by all, like a normally created file), else removed."""
+    """Yields `temporary_name(path, suffix)`; when the block succeeds it is renamed to
+    `path` (mode 0644, like a normally created file), else removed. A SIGKILL in the
+    block leaves only that hidden file. One writer per target at a time."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(suffix=suffix, dir=path.parent)
-    os.close(handle)
+    temporary = temporary_name(path, suffix)
+    if temporary.is_dir() and not temporary.is_symlink():
+        raise IsADirectoryError(f"{temporary} is a folder; remove it to write {path.name}")
+    temporary.unlink(missing_ok=True)  # a killed write's leftover, or a link: never followed
     try:
-        yield Path(temporary)
-        os.chmod(temporary, 0o644)  # mkstemp makes 0600
+        yield temporary
+        if temporary.exists():
+            os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     finally:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
 
 
 def _json_value(value):

@@ -56,6 +56,6 @@ def save_png(array, path):
     reader never sees a half-written PNG."""
     from PIL import Image
 
-    with replaced_on_success(path, ".png.partial") as temporary:
+    with replaced_on_success(path) as temporary:  # .NAME.partial
         Image.fromarray(array).save(temporary, format="PNG")
     return path

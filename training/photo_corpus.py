@@ -34,6 +34,7 @@ from PIL import Image, ImageOps
 
 from training.containers import read_eet, read_rcc
 from training.files import replaced_on_success
+from training.grids import save_png
 
 MANIFEST = Path(__file__).with_name("photo_manifest.json")
 SPLITS = ("train", "validation", "test")
@@ -143,11 +144,6 @@ def convert(data):
     return np.asarray(image, np.uint8)
 
 
-def _save_png(array, path):
-    with replaced_on_success(path, ".png.partial") as temporary:
-        Image.fromarray(array).save(temporary, format="PNG")
-
-
 # --- getting packages -----------------------------------------------------------------
 
 def apt_download(package, version, folder):
@@ -229,7 +225,7 @@ def _is_present(root, photo):
 def _store(root, photo, data):
     with replaced_on_success(original_path(root, photo), ".partial") as temporary:
         temporary.write_bytes(data)
-    _save_png(convert(data), image_path(root, photo))
+    save_png(convert(data), image_path(root, photo))
 
 
 def _package_tree(package, version, root, debs, download, unpack):

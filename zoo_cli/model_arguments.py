@@ -7,6 +7,9 @@ from zoo_cli.arguments import whole_number
 
 DATASET_NAMES = ("natural", "textures", "digits", "faces", "shapes")  # zoo images
 INSPECT_SIZE = 256   # zoo inspect: long side of the image the model sees
+MAX_SIDE = 16384     # pixels: a tile or image side no model here needs more of
+MAX_GRID = 1024      # zoo generate: images in one grid
+MAX_SEED = 2**32 - 1
 
 
 def add_model_parsers(subparsers):
@@ -61,15 +64,19 @@ def add_preset_parsers(subparsers):
     p.add_argument("-o", "--output", required=True, help="output PNG")
     p.add_argument("--force", action="store_true",
                    help="replace OUTPUT if it exists (never the input image or the mask)")
-    p.add_argument("--tile", type=int, help="tile side (default: the one the preset was "
+    p.add_argument("--tile", type=whole_number(1, MAX_SIDE),
+                   help="tile side (default: the one the preset was "
                    "validated with, see its metadata.json inference_tile)")
     p.set_defaults(run="zoo_cli.predict:cmd_predict")
 
-    p = subparsers.add_parser("generate", help="sample a grid of images from a generator preset",
-                       description="Draw N images from a DCGAN preset and tile them in a PNG.")
+    p = subparsers.add_parser(
+        "generate", help="sample a grid of images from a generator preset",
+        description="Draw N images from a DCGAN preset and tile them in a PNG.")
     p.add_argument("name", help="generator preset name (see `zoo list`)")
-    p.add_argument("-n", type=int, default=16, help="number of images (default 16)")
-    p.add_argument("--seed", type=int, default=0, help="latent seed (default 0)")
+    p.add_argument("-n", type=whole_number(1, MAX_GRID), default=16,
+                   help="number of images (default 16)")
+    p.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0,
+                   help="latent seed (default 0)")
     p.add_argument("-o", "--output", required=True, help="output PNG")
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.set_defaults(run="zoo_cli.predict:cmd_generate")
@@ -96,12 +103,13 @@ def add_inspect_parser(subparsers):
                    help="print activation statistics (all activation layers unless --layer)")
     p.add_argument("--list-layers", action="store_true",
                    help="print the layers with feature maps and exit")
-    p.add_argument("--channels", type=int, default=16,
+    p.add_argument("--channels", type=whole_number(1, 1024), default=16,
                    help="channels shown per layer (default 16)")
-    p.add_argument("--size", type=int, default=INSPECT_SIZE,
+    p.add_argument("--size", type=whole_number(0, MAX_SIDE), default=INSPECT_SIZE,
                    help=f"shrink the image so its long side is at most this (default "
                         f"{INSPECT_SIZE}; 0 keeps it)")
-    p.add_argument("--seed", type=int, default=0, help="DCGAN latent seed (default 0)")
+    p.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0,
+                   help="DCGAN latent seed (default 0)")
     p.set_defaults(run="zoo_cli.inspect_model:cmd_inspect")
     return p
 
@@ -124,7 +132,8 @@ def add_images_parser(subparsers):
                    help="add Gaussian noise of this sigma (8-bit units, 0-255)")
     p.add_argument("--holes", choices=sorted(MASK_PRESETS),
                    help="cut holes of this kind (about 10%% of each image) and write masks")
-    p.add_argument("--seed", type=int, default=0, help="noise / hole seed (default: 0)")
+    p.add_argument("--seed", type=whole_number(0, MAX_SEED), default=0,
+                   help="noise / hole seed (default: 0)")
     p.add_argument("-o", "--out", required=True, help="output folder (created if missing)")
     p.add_argument("--force", action="store_true",
                    help="replace files of the same names already in the folder (other files "
