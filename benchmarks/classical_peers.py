@@ -38,6 +38,8 @@ from skimage.restoration import denoise_tv_chambolle
 from skimage.restoration import inpaint_biharmonic as skimage_inpaint_biharmonic
 from skimage.segmentation import watershed
 
+from zoo.metrics import image_psnr
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
@@ -340,15 +342,6 @@ def _pixels(mask, a):
     return pixels
 
 
-def psnr(a, b, mask=None):
-    """PSNR in dB of images in [0, 1] (data range 1), over the pixels where mask == 1
-    (all pixels if None) and all channels; inf for identical pixels.
-    a, b: (H, W) or (H, W, C); mask: (H, W) or (H, W, 1)."""
-    a, b = _pair(a, b)
-    mse = np.mean((a - b)[_pixels(mask, a)] ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))
-
-
 def ssim(a, b, mask=None):
     """SSIM (scikit-image, 7 x 7 window, data range 1) of images in [0, 1]; with a mask
     the SSIM map is averaged over the pixels where mask == 1 (and all channels).
@@ -361,22 +354,6 @@ def ssim(a, b, mask=None):
     else:
         score_map = structural_similarity(a, b, data_range=1.0, channel_axis=-1, full=True)[1]
     return float(score_map[pixels].mean())
-
-
-def mean_iou(pred_labels, true_labels, num_classes):
-    """Mean over classes present in either (int arrays of one shape, values in
-    [0, num_classes)) of |pred == k and true == k| / |pred == k or true == k|."""
-    pred, true = np.asarray(pred_labels), np.asarray(true_labels)
-    if pred.shape != true.shape:
-        raise ValueError(f"label shapes differ: {pred.shape} and {true.shape}")
-    for name, labels in (("pred_labels", pred), ("true_labels", true)):
-        if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-            raise ValueError(f"{name} values must lie in [0, {num_classes})")
-    ious = [np.sum((pred == k) & (true == k)) / union for k in range(num_classes)
-            if (union := np.sum((pred == k) | (true == k)))]
-    if not ious:
-        raise ValueError("no labels to score")
-    return float(np.mean(ious))
 
 
 def timed(fn, *args, repeats=3):
@@ -417,7 +394,7 @@ def tune_on_validation(sigmas=(15, 25, 50), nlm_factors=(0.6, 0.7, 0.8, 0.9, 1.0
         print(f"{'setting':>12}  " + "  ".join(f"sigma {s:>3}" for s in sigmas) + "     mean")
         means = {}
         for setting in settings:
-            row = [np.mean([psnr(apply(x, s, setting), c) for x, c in
+            row = [np.mean([image_psnr(apply(x, s, setting), c) for x, c in
                             zip(noisy[s], clean, strict=True)]) for s in sigmas]
             means[setting] = np.mean(row)
             print(f"{str(setting):>12}  " + "  ".join(f"{v:9.2f}" for v in row)

@@ -76,8 +76,8 @@ import zoo  # noqa: E402
 from export.data import example_batch  # noqa: E402
 from export.runtime import TFLiteModel  # noqa: E402
 from export.signatures import input_shapes, serving_model  # noqa: E402
-from export.verify import psnr  # noqa: E402
 from training.tasks import task_of  # noqa: E402
+from zoo.metrics import image_psnr  # noqa: E402
 
 VARIANTS = {"none": "float32", "float16": "float16", "dynamic": "dynamic", "int8": "int8"}
 THREADS = (1, 2)
@@ -256,7 +256,7 @@ def measure_entry(entry, args, log):
             "max_abs_error_vs_keras": report["max_abs_error"],
             "verification_passed": report["passed"],
             "task_metric": report.get("task_metric"),
-            "psnr_vs_float32_tflite_db": psnr(outputs[quantize], outputs["none"]),
+            "psnr_vs_float32_tflite_db": image_psnr(outputs[quantize], outputs["none"]),
             "psnr_examples": args.examples,
             "convert_s": info["convert_s"],
             "latency_ms": {f"{t}_threads": tflite_ms[t] for t in THREADS},

@@ -30,6 +30,8 @@ import classical_peers as peers  # noqa: E402
 import numpy as np  # noqa: E402
 from bench_common import load_average, machine_info, warm_median_seconds, write_json  # noqa: E402
 
+from zoo.metrics import image_psnr  # noqa: E402
+
 RESULTS = BENCH_DIR / "results" / "hole_fill.json"
 SIZE = 256
 # (label, DiffusionFill config, int8-exact kernels)
@@ -105,9 +107,9 @@ def evaluate_variant(config, exact, cases, size, repeats):
     for photo, group, mask in cases:
         inputs = feed(photo, mask)
         out = np.asarray(model(inputs))[0]
-        scores.setdefault(group, []).append(peers.psnr(out, photo, mask))
+        scores.setdefault(group, []).append(image_psnr(out, photo, mask))
         exported = next(iter(runtime.run_one(inputs).values()))[0]
-        fidelity.append(peers.psnr(exported, out))
+        fidelity.append(image_psnr(exported, out))
     seconds = warm_median_seconds(lambda: runtime.run_one(feed(*cases[0][::2])), repeats)
     return {**{group: float(np.mean(v)) for group, v in scores.items()},
             "int8_vs_keras_worst_db": float(np.min(fidelity)),
@@ -118,7 +120,7 @@ def evaluate_biharmonic(cases, repeats):
     scores = {}
     for photo, group, mask in cases:
         out = peers.inpaint_biharmonic(photo * (1 - mask), mask)
-        scores.setdefault(group, []).append(peers.psnr(out, photo, mask))
+        scores.setdefault(group, []).append(image_psnr(out, photo, mask))
     photo, _, mask = cases[0]
     seconds = warm_median_seconds(lambda: peers.inpaint_biharmonic(photo * (1 - mask), mask),
                                   repeats)

@@ -22,6 +22,7 @@ from training.images import center_square
 from training.masks import random_mask
 from training.photo_corpus import CorpusError, default_root
 from training.photo_data import photo_arrays, photo_names
+from zoo.metrics import image_psnr, label_mean_iou
 from zoo.presets import metadata, preset_names
 
 PHOTO_SPLIT = "test"         # of the `photos` corpus
@@ -156,7 +157,7 @@ def inpainting_cases(size, masks_per_kind=2, split="test", seed=2026):
 def _score(method_scores, method, group, output, clean, mask, seconds):
     entry = method_scores.setdefault(method, {}).setdefault(
         group, {"psnr": [], "ssim": [], "seconds": []})
-    entry["psnr"].append(peers.psnr(output, clean, mask))
+    entry["psnr"].append(image_psnr(output, clean, mask))
     entry["ssim"].append(peers.ssim(output, clean, mask))
     entry["seconds"].append(seconds)
 
@@ -267,7 +268,7 @@ def evaluate_segmentation(model, size, count=SEGMENT_SCENES, examples=None, suff
             else:
                 predicted, seconds = peers.timed(peers.segment_shapes_classical, image,
                                                  repeats=1)
-            ious.append(peers.mean_iou(predicted, truth, num_classes))
+            ious.append(label_mean_iou(predicted, truth, num_classes))
             times.append(seconds)
             if examples is not None and method not in examples:
                 examples[method] = {"image": image, "truth": truth, "predicted": predicted}

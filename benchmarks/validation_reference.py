@@ -32,12 +32,13 @@ from training.degradations import add_gaussian_noise
 from training.recipe import load_recipe
 from training.run import _datasets, build_model
 from training.tasks import task_of
+from zoo.metrics import image_psnr
 
 RESULTS = Path(__file__).resolve().parent / "results" / "validation_reference"
 
 
 def _mean_psnr(outputs, targets, masks=None):
-    return float(np.mean([peers.psnr(o, t, None if masks is None else m)
+    return float(np.mean([image_psnr(o, t, None if masks is None else m)
                           for o, t, m in zip(outputs, targets,
                                              masks if masks is not None else targets,
                                              strict=True)]))

@@ -9,6 +9,8 @@ quantization costs on the task itself.
 
 import numpy as np
 
+from zoo.metrics import image_psnr, label_mean_iou
+
 # float32 must match Keras to rounding. The quantized variants are judged by the
 # PSNR of their output against Keras': see the README "Export tolerances".
 TOLERANCES = {
@@ -18,7 +20,6 @@ TOLERANCES = {
     "dynamic": {"min_psnr": 35.0},
     "int8": {"min_psnr": 30.0},
 }
-PSNR_CAP = 200.0  # identical outputs: reported as 200 dB rather than infinity
 
 
 class VerificationFailed(RuntimeError):
@@ -29,32 +30,16 @@ class VerificationFailed(RuntimeError):
         self.report = report
 
 
-def psnr(a, b):
-    """PSNR in dB of arrays in [0, 1]."""
-    mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
-    return PSNR_CAP if mse == 0 else min(PSNR_CAP, 10 * np.log10(1.0 / mse))
-
-
-def mean_iou(probabilities, labels):
-    """Mean over present classes of IoU between argmax(probabilities) and labels."""
-    predicted = np.argmax(probabilities, axis=-1)
-    ious = []
-    for c in range(probabilities.shape[-1]):
-        union = np.logical_or(predicted == c, labels == c).sum()
-        if union:
-            ious.append(np.logical_and(predicted == c, labels == c).sum() / union)
-    return float(np.mean(ious))
-
-
 def task_metric(task, output, inputs, target):
     """(name, value) of the task's metric of `output` against the ground truth."""
     if task == "inpaint":
         hole = inputs["mask"][..., 0] > 0.5
-        return "hole_psnr", psnr(output[hole], target[hole])
+        return "hole_psnr", image_psnr(output[hole], target[hole])
     if task == "denoise":
-        return "psnr", psnr(output, target)
+        return "psnr", image_psnr(output, target)
     if task == "segment":
-        return "mean_iou", mean_iou(output, target)
+        return "mean_iou", label_mean_iou(np.argmax(output, axis=-1), target,
+                                          output.shape[-1])
     return None, None
 
 
@@ -66,7 +51,7 @@ def compare(variant, keras_output, exported_output, task, inputs, target):
         "variant": variant,
         "examples": int(len(keras_output)),
         "max_abs_error": float(np.max(np.abs(exported_output - keras_output))),
-        "psnr_vs_keras_db": psnr(exported_output, keras_output),
+        "psnr_vs_keras_db": image_psnr(exported_output, keras_output),
         "tolerance": TOLERANCES[variant],
     }
     name, keras_value = task_metric(task, keras_output, inputs, target)

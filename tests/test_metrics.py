@@ -257,3 +257,32 @@ def test_default_names():
         metrics.MeanDice(2).name,
     ]
     assert names == ["psnr", "ssim", "hole_psnr", "hole_ssim", "iou", "dice"]
+
+
+def test_psnr_with_a_mask_ignores_the_other_pixels():
+    rng = np.random.default_rng(0)
+    a = rng.random((32, 32, 3))
+    mask = np.zeros((32, 32, 1))
+    mask[8:20, 4:30] = 1
+    b = np.where(mask > 0, a + 0.1, 1 - a)  # error 0.1 inside, large outside
+    assert metrics.image_psnr(a, b, mask) == pytest.approx(20.0, abs=1e-4)
+    assert metrics.image_psnr(a, b, mask[..., 0]) == pytest.approx(20.0, abs=1e-4)
+    assert metrics.image_psnr(a, b) < 10
+    same_in_hole = np.where(mask > 0, a, 0.0)
+    assert metrics.image_psnr(a, same_in_hole, mask) == pytest.approx(100.0)  # MSE floor
+    with pytest.raises(ValueError, match="mask shape"):
+        metrics.image_psnr(a, b, np.ones((32, 64)))
+    with pytest.raises(ValueError, match="no pixel"):
+        metrics.image_psnr(a, b, np.zeros((32, 32)))
+
+
+def test_mean_iou_by_hand():
+    pred = np.array([[0, 0, 1], [1, 2, 2]])
+    true = np.array([[0, 1, 1], [1, 2, 0]])
+    # class 0: 1 / 3, class 1: 2 / 3, class 2: 1 / 2; class 3 is in neither: left out
+    assert metrics.label_mean_iou(pred, true, 4) == pytest.approx(0.5)
+    assert metrics.label_mean_iou(true, true, 4) == 1.0
+    with pytest.raises(ValueError, match="shapes differ"):
+        metrics.label_mean_iou(pred, true[:, :2], 4)
+    with pytest.raises(ValueError, match="lie in"):
+        metrics.label_mean_iou(pred + 2, true, 4)

@@ -8,13 +8,10 @@ import zoo
 from training.datasets import load_images
 from training.degradations import add_gaussian_noise
 from zoo.inference import apply_to_image
+from zoo.metrics import image_psnr
 from zoo_cli.main import main
 
 pytestmark = pytest.mark.xdist_group("predict")  # module fixtures run once
-
-
-def _psnr(a, b):
-    return 10 * np.log10(1.0 / np.mean((np.asarray(a, np.float64) - b) ** 2))
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +35,7 @@ def test_any_size_comes_back_at_its_size_and_denoised(photo, denoiser):
     noisy = add_gaussian_noise(np.random.default_rng(0), photo, (25, 25))[0]
     out = apply_to_image(denoiser, noisy)
     assert out.shape == photo.shape
-    assert _psnr(out, photo) > _psnr(noisy, photo) + 3
+    assert image_psnr(out, photo) > image_psnr(noisy, photo) + 3
 
 
 def test_tiles_join_like_one_pass(photo, denoiser):
@@ -55,7 +52,8 @@ def test_inpainting_keeps_known_pixels_and_checks_the_mask(photo):
     out = apply_to_image(model, photo * (1 - mask), mask)
     known = mask[..., 0] == 0
     np.testing.assert_allclose(out[known], photo[known], atol=1e-5)
-    assert _psnr(out[~known], photo[~known]) > _psnr(0 * photo[~known], photo[~known]) + 5
+    assert (image_psnr(out[~known], photo[~known])
+            > image_psnr(0 * photo[~known], photo[~known]) + 5)
     with pytest.raises(ValueError, match=r"mask must be \(101, 137, 1\)"):
         apply_to_image(model, photo, mask[:-1])
     with pytest.raises(ValueError, match="give a mask"):
@@ -76,7 +74,7 @@ def test_predict_cli_denoises_a_png(tmp_path, photo, capsys):
     assert main(["predict", "unet-denoise-natural", str(source), "-o", str(target)]) == 0
     out = np.asarray(Image.open(target), np.float32) / 255
     assert out.shape == photo.shape
-    assert _psnr(out, photo) > _psnr(noisy, photo) + 3
+    assert image_psnr(out, photo) > image_psnr(noisy, photo) + 3
 
 
 def test_predict_cli_inpaints_and_rejects_a_wrong_mask(tmp_path, photo, capsys):

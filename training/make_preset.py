@@ -28,6 +28,7 @@ import keras
 import numpy as np
 
 from training.files import replaced_on_success, write_json
+from zoo.metrics import psnr_of_mse
 
 GOLDEN_SIZE = 32  # every preset's depth divides it; small enough to run in CI instantly
 
@@ -101,7 +102,7 @@ def choose_tile(model, task, seed=0):
     for tile in TILE_CANDIDATES:
         errors = [np.mean((apply_to_image(model, x, mask, tile=tile) - clean) ** 2)
                   for clean, x, mask in cases]
-        scores[tile] = round(float(10 * np.log10(1 / np.mean(errors))), 3)
+        scores[tile] = round(float(psnr_of_mse(np.mean(errors))), 3)
     return {"inference_tile": max(scores, key=scores.get), "tile_selection": scores}
 
 

@@ -24,6 +24,52 @@ def _mask_or_nan(total, count):
     return ops.where(count > 0, total / ops.maximum(count, 1e-12), float("nan"))
 
 
+def psnr_of_mse(mse, max_val=1.0):
+    """PSNR in dB of a mean squared error (a float or an array): 10 log10(max_val**2 /
+    mse), with the MSE floored at 1e-10 so identical images give 100 dB (max_val 1),
+    not infinity. Every PSNR in the zoo (metrics, export checks, benchmarks) is this."""
+    return 10.0 * np.log10(max_val**2 / np.maximum(mse, _MSE_FLOOR))
+
+
+def image_psnr(a, b, mask=None, max_val=1.0):
+    """numpy: PSNR in dB of array `a` against `b` (any equal shapes, e.g. (H, W, C) or a
+    batch taken as a whole), over the pixels where `mask` > 0.5 if given (a mask of
+    shape (..., H, W, 1) or (..., H, W), broadcast over channels). A float; ValueError
+    for a mask that selects no pixel."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"image shapes differ: {a.shape} and {b.shape}")
+    error = (a - b) ** 2
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.ndim == error.ndim - 1:
+            mask = mask[..., None]
+        if mask.shape[:-1] != error.shape[:-1] or mask.shape[-1] not in (1, error.shape[-1]):
+            raise ValueError(f"mask shape {mask.shape} does not fit images of {a.shape}")
+        pixels = np.broadcast_to(mask > 0.5, error.shape)
+        if not pixels.any():
+            raise ValueError("the mask selects no pixel")
+        error = error[pixels]
+    return float(psnr_of_mse(error.mean(), max_val))
+
+
+def label_mean_iou(pred_labels, true_labels, num_classes):
+    """numpy: mean over the classes present in either (int arrays of one shape, values
+    in [0, num_classes)) of |pred == k and true == k| / |pred == k or true == k|; the
+    value `MeanIoU` gives for one image. A float in [0, 1]."""
+    pred, true = np.asarray(pred_labels), np.asarray(true_labels)
+    if pred.shape != true.shape:
+        raise ValueError(f"label shapes differ: {pred.shape} and {true.shape}")
+    for name, labels in (("pred_labels", pred), ("true_labels", true)):
+        if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+            raise ValueError(f"{name} values must lie in [0, {num_classes})")
+    ious = [np.sum((pred == k) & (true == k)) / union for k in range(num_classes)
+            if (union := np.sum((pred == k) | (true == k)))]
+    if not ious:
+        raise ValueError("no labels to score")
+    return float(np.mean(ious))
+
+
 def psnr(y_true, y_pred, max_val=1.0):
     """Per-image peak signal-to-noise ratio in dB, MSE taken over H, W and C.
 
@@ -37,7 +83,7 @@ def psnr(y_true, y_pred, max_val=1.0):
         give a large finite value (100 dB for max_val=1).
     """
     mse = ops.mean(ops.square(_f32(y_true) - _f32(y_pred)), axis=(1, 2, 3))
-    return 10.0 * ops.log10(max_val**2 / ops.maximum(mse, _MSE_FLOOR))
+    return 10.0 * ops.log10(max_val**2 / ops.maximum(mse, _MSE_FLOOR))  # psnr_of_mse, in ops
 
 
 def masked_psnr(y_true, y_pred, mask, max_val=1.0):

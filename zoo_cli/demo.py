@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.metrics import image_psnr
+
 DEMO_SIZE = 256
 NOISE_SIGMA = 25.0  # 8-bit units
 PHOTO = "astronaut"  # in the natural test split: no preset saw any crop of it
@@ -30,13 +32,6 @@ def demo_photo():
     return center_square(photos[PHOTO], DEMO_SIZE)
 
 
-def _psnr(a, b, mask=None):
-    error = (np.asarray(a, np.float64) - b) ** 2
-    if mask is not None:
-        error = error[np.broadcast_to(mask > 0.5, error.shape)]
-    return float(10 * np.log10(1.0 / max(error.mean(), 1e-12)))
-
-
 def _inpaint(photo, out, log):
     import zoo
     from training.grids import image_grid, save_png, to_rgb8
@@ -47,11 +42,11 @@ def _inpaint(photo, out, log):
                        (0.10, 0.15)).astype(np.float32)
     masked = photo * (1 - mask)
     results = {"hole_fraction": round(float(mask.mean()), 4),
-               "masked_psnr_before": _psnr(masked, photo, mask)}
+               "masked_psnr_before": image_psnr(masked, photo, mask)}
     columns = [masked]
     for name in INPAINTERS:
         filled = apply_to_image(zoo.load(name, compile=False), masked, mask)
-        results[f"masked_psnr_{name}"] = _psnr(filled, photo, mask)
+        results[f"masked_psnr_{name}"] = image_psnr(filled, photo, mask)
         columns.append(filled)
     columns.append(photo)
     save_png(image_grid([to_rgb8(c[None]) for c in columns]), out / "inpaint_before_after.png")
@@ -70,8 +65,8 @@ def _denoise(photo, out, log):
     noisy = add_gaussian_noise(np.random.default_rng(0), photo,
                                (NOISE_SIGMA, NOISE_SIGMA))[0]
     denoised = apply_to_image(zoo.load(DENOISER, compile=False), noisy)
-    results = {"sigma": NOISE_SIGMA, "psnr_noisy": _psnr(noisy, photo),
-               "psnr_denoised": _psnr(denoised, photo)}
+    results = {"sigma": NOISE_SIGMA, "psnr_noisy": image_psnr(noisy, photo),
+               "psnr_denoised": image_psnr(denoised, photo)}
     save_png(image_grid([to_rgb8(c[None]) for c in (noisy, denoised, photo)]),
              out / "denoise_before_after.png")
     log(f"denoising (sigma {NOISE_SIGMA:g}): PSNR {results['psnr_noisy']:.2f} dB -> "
