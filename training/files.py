@@ -25,12 +25,17 @@ def replaced_on_success(path, suffix=".partial"):
     temporary = temporary_name(path, suffix)
     if temporary.is_dir() and not temporary.is_symlink():
         raise IsADirectoryError(f"{temporary} is a folder; remove it to write {path.name}")
-    temporary.unlink(missing_ok=True)  # a killed write's leftover, or a link: never followed
     try:
+        temporary.unlink(missing_ok=True)  # a killed write's leftover, or a link: not followed
         yield temporary
         if temporary.exists():
             os.chmod(temporary, 0o644)
         os.replace(temporary, path)
+    except OSError as error:
+        # The user knows the target, not its hidden temporary name: name the target.
+        if error.filename in (str(temporary), temporary) and error.strerror:
+            raise OSError(error.errno, f"cannot write {path}: {error.strerror}") from None
+        raise
     finally:
         temporary.unlink(missing_ok=True)
 
