@@ -4,14 +4,19 @@ Zoo repair and segmentation models take H and W divisible by 2**depth. `apply_to
 pads the image by reflection up to the next multiple (the padded part of a mask is
 "known", so nothing outside the image is filled), runs the model in overlapping tiles
 when the image is large, and crops the result back to the input's size. Only each
-tile's interior (away from its padded border) is kept, so tiles join without seams
-from border effects.
+tile's interior is kept, and tiles overlap by the model's receptive radius (measured,
+`receptive_radius`), so the tiled result is the one-pass result: a caller never needs
+to know the tile size.
 """
 
 import numpy as np
 
 DEFAULT_TILE = 512    # pixels per tile side; bounds memory on large photos
-DEFAULT_OVERLAP = 32  # context each tile keeps on every side beyond the part it writes
+# Context kept on every side of a tile's written part when the model's receptive field
+# is wider than RADIUS_PROBE can measure (a model with global context, such as the
+# in-graph diffusion fill of an inpainter): tiles then approximate the one-pass result.
+DEFAULT_OVERLAP = 32
+RADIUS_PROBE = 384    # side of the random images `receptive_radius` measures on
 
 
 def size_factor(model):
@@ -21,6 +26,56 @@ def size_factor(model):
     factors = [layer.factor for layer in model.layers
                if isinstance(layer, PadToMultiple | SpatialSizeCheck)]
     return max(factors, default=1)
+
+
+def receptive_radius(model):
+    """How far (pixels, Chebyshev distance) a change of one input pixel reaches in the
+    output, measured on two random RADIUS_PROBE-sized images; None when it reaches the
+    probe's edge (global context). Cached on the model."""
+    cached = getattr(model, "_zoo_receptive_radius", False)
+    if cached is not False:
+        return cached
+    from keras import ops
+
+    rng = np.random.default_rng(0)
+    channels = _model_channels(model)
+    side, centre, radius = RADIUS_PROBE, RADIUS_PROBE // 2, 0
+    for _ in range(2):
+        image = rng.random((side, side, channels)).astype(np.float32)
+        changed = image.copy()
+        changed[centre, centre] = 1.0 - changed[centre, centre]
+        # an inpainter's probe is all hole but the changed pixel: the widest reach
+        mask = None
+        if _takes_mask(model):
+            mask = np.ones((side, side, 1), np.float32)
+            mask[centre, centre] = 0.0
+        level = 25 / 255 if takes_noise_level(model) else None
+        outputs = [ops.convert_to_numpy(model(_inputs(x[None], None if mask is None
+                                                      else mask[None], level),
+                                              training=False))[0]
+                   for x in (image, changed)]
+        rows, cols = np.nonzero(np.abs(outputs[0] - outputs[1]).max(axis=-1) > 0)
+        if rows.size:
+            radius = max(radius, int(np.abs(rows - centre).max()),
+                         int(np.abs(cols - centre).max()))
+    radius = None if radius >= centre - 1 else radius
+    model._zoo_receptive_radius = radius
+    return radius
+
+
+def tile_overlap(model):
+    """The context a tile keeps on each side: the receptive radius rounded up to a
+    multiple of the model's size factor (so tiles start on its pooling grid), else
+    DEFAULT_OVERLAP for a model with global context."""
+    radius = receptive_radius(model)
+    if radius is None:
+        return DEFAULT_OVERLAP
+    factor = size_factor(model)
+    return -(-radius // factor) * factor
+
+
+def _takes_mask(model):
+    return isinstance(model.input, dict) and "mask" in model.input
 
 
 def _pad_amount(size, factor):
@@ -153,7 +208,7 @@ def preferred_tile(model):
     return getattr(model, "preset_tile", None) or DEFAULT_TILE
 
 
-def apply_to_image(model, image, mask=None, tile=None, overlap=DEFAULT_OVERLAP, sigma=None):
+def apply_to_image(model, image, mask=None, tile=None, overlap=None, sigma=None):
     """The model's output for one image of any size.
 
     Args:
@@ -162,15 +217,16 @@ def apply_to_image(model, image, mask=None, tile=None, overlap=DEFAULT_OVERLAP, 
         mask: (H, W, 1) or (H, W) in {0, 1}, 1 = hole; required by (and only for)
             inpainting models.
         tile, overlap: tile side (default `preferred_tile(model)`) and the context kept
-            around each tile's written part. A model trained on small crops can fail on
-            large uniform regions seen whole; tiles of its training size avoid that.
+            around each tile's written part (default `tile_overlap(model)`: the
+            receptive radius, which makes the result independent of the tile size; a
+            tile is widened to at least 4 x overlap).
         sigma: for a denoiser with a `noise_level` input, the noise's Gaussian sigma in
             8-bit units (0-255); None estimates it from the image (`estimate_sigma`).
     Returns: (H, W, C) float32 in [0, 1] for repair models, (H, W, classes)
     probabilities for segmentation.
     """
     fixed = tuple(_image_input(model).shape[1:3])
-    needs_mask = isinstance(model.input, dict) and "mask" in model.input
+    needs_mask = _takes_mask(model)
     image = check_image(image, _model_channels(model))
     height, width = image.shape[:2]
     if None not in fixed and fixed != (height, width):
@@ -190,6 +246,9 @@ def apply_to_image(model, image, mask=None, tile=None, overlap=DEFAULT_OVERLAP, 
     factor = size_factor(model)
     tile = tile or preferred_tile(model)
     tile = max(factor, tile - tile % factor)
+    if overlap is None:
+        overlap = tile_overlap(model)
+        tile = max(tile, 4 * overlap)
     pad = ((0, _pad_amount(height, factor)), (0, _pad_amount(width, factor)))
     padded = np.pad(image, (*pad, (0, 0)), mode="reflect" if min(height, width) > 1 else "edge")
     padded_mask = None if mask is None else np.pad(mask, (*pad, (0, 0)))
@@ -205,7 +264,7 @@ TILE_BATCH = 16  # tiles per model call
 def _tiled(model, image, mask, tile, overlap, noise_level):
     full_h, full_w = image.shape[:2]
     tile_h, tile_w = min(tile, full_h), min(tile, full_w)
-    overlap = min(overlap, tile_h // 4, tile_w // 4)
+    overlap = min(overlap, tile_h // 4, tile_w // 4)  # tile_h < tile: one tile that way
     corners = [(top, left) for top in _starts(full_h, tile_h, tile_h - 2 * overlap)
                for left in _starts(full_w, tile_w, tile_w - 2 * overlap)]
     output = None
