@@ -5,19 +5,11 @@ Signature names follow the zoo's conventions: inputs keep their names (`image`,
 (`inpainted` and `restored` become `image`). A DCGAN exports its generator.
 """
 
+from zoo.conventions import meaning, value_range
+
 DEFAULT_SPATIAL_SIZE = (256, 256)
 OUTPUT_NAMES = {"inpainted": "image", "restored": "image", "segmentation": "segmentation",
                 "image": "image", "logit": "logit"}
-VALUE_RANGES = {"image": [0.0, 1.0], "mask": [0.0, 1.0], "noise_level": [0.0, 1.0],
-                "segmentation": [0.0, 1.0]}
-CONVENTIONS = {
-    "image": "float32 RGB (or grayscale) in [0, 1], NHWC",
-    "mask": "float32 (H, W, 1): 1 = hole (to fill), 0 = known pixel",
-    "noise_level": "float32 (1,): the noise's Gaussian sigma / 255 (sigma in 8-bit units)",
-    "latent": "float32 samples of N(0, 1)",
-    "segmentation": "per-pixel class probabilities summing to 1 (argmax = class)",
-    "logit": "real/fake logit, > 0 = real",
-}
 
 
 def serving_model(model):
@@ -77,8 +69,8 @@ def describe(name, shape, dtype="float32"):
     """One sidecar entry for an input or output."""
     entry = {"name": name, "shape": [d if d is not None else -1 for d in shape],
              "dtype": str(dtype)}
-    if name in VALUE_RANGES:
-        entry["value_range"] = VALUE_RANGES[name]
-    if name in CONVENTIONS:
-        entry["convention"] = CONVENTIONS[name]
+    if value_range(name) is not None:
+        entry["value_range"] = value_range(name)
+    if meaning(name):
+        entry["convention"] = meaning(name)
     return entry

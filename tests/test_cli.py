@@ -22,7 +22,7 @@ def test_info_describes_inputs_outputs_and_parameters(capsys):
     out = capsys.readouterr().out
     assert "pooling = \"max\"" in out
     assert "input  image" in out and "input  mask" in out and "output inpainted" in out
-    assert "{0, 1}, 1 = hole" in out
+    assert "1 = hole (to fill), 0 = known pixel" in out
     import zoo
 
     params = zoo.create_model("conv_autoencoder_inpainter").count_params()

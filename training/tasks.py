@@ -16,8 +16,7 @@ import numpy as np
 
 from training.degradations import add_gaussian_noise
 from training.masks import random_mask
-
-TASKS = ("inpaint", "denoise", "segment", "generate")
+from zoo.conventions import TASKS
 
 
 def task_of(model):

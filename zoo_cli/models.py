@@ -3,15 +3,7 @@
 import json
 from pathlib import Path
 
-VALUE_RANGES = {
-    "image": "[0, 1]",
-    "mask": "{0, 1}, 1 = hole",
-    "latent": "N(0, 1)",
-    "inpainted": "[0, 1]",
-    "restored": "[0, 1]",
-    "segmentation": "[0, 1], class probabilities summing to 1",
-    "logit": "(-inf, inf), > 0 = real",
-}
+from zoo.conventions import meaning
 
 
 def _io_lines(model):
@@ -22,8 +14,7 @@ def _io_lines(model):
     for kind, name, tensor in named:
         shape = "(" + ", ".join("B" if d is None and i == 0 else str(d)
                                 for i, d in enumerate(tensor.shape)) + ")"
-        lines.append(f"  {kind:6} {name:13} {shape:22} {tensor.dtype:8} "
-                     f"{VALUE_RANGES.get(name, '')}")
+        lines.append(f"  {kind:6} {name:13} {shape:22} {tensor.dtype:8} {meaning(name)}")
     return lines
 
 

@@ -27,8 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.conventions import TASKS
+
 PRESETS_DIR = Path(__file__).parent
-TASKS = ("inpaint", "denoise", "segment", "generate")
 PRESET_FILES = ("metadata.json", "config.json")  # a folder with either is a preset
 
 # metadata.json keys the loader and `zoo list` rely on, and their types
