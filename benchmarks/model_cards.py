@@ -7,7 +7,7 @@ from pathlib import Path
 
 import quality_figures as figures_mod
 
-from training.files import replaced_on_success, write_json
+from zoo.image_io import replaced_on_success, write_json
 from zoo.presets import PRESETS_DIR, metadata
 
 TARGET_MARGIN_DB = 2.0       # inpainting: masked PSNR above the best classical peer

@@ -50,6 +50,8 @@ def main():
     parser.add_argument("--sigma", type=float, help="denoising: one noise strength (0-255)")
     parser.add_argument("--run", type=Path, help="also score this run folder's latest weights")
     parser.add_argument("--crops", type=int, help="only the first N validation crops")
+    parser.add_argument("--no-peers", action="store_true",
+                        help="score only the noisy input and --run (no file is written)")
     args = parser.parse_args()
     recipe = load_recipe(args.recipe)
     model = build_model(recipe)
@@ -76,6 +78,8 @@ def main():
                 else noisy
             rows[f"model ({args.run.name})"] = _mean_psnr(
                 model.predict(inputs, batch_size=8, verbose=0), clean)
+        if args.no_peers:
+            return _print(args, rows, len(clean), metric_name(task, args.sigma))
         rows["scikit-image TV"] = _mean_psnr(
             [peers.denoise_tv(n, s) for n, s in zip(noisy, sigmas, strict=True)], clean)
         rows["BM3D"] = _mean_psnr(
@@ -93,12 +97,8 @@ def main():
         rows["OpenCV Telea"] = _mean_psnr(
             [peers.inpaint_telea(i, m) for i, m in zip(images, masks, strict=True)],
             clean, masks)
-    metric = "val_psnr (mean over crops)" if task == "denoise" else "val hole PSNR"
-    if args.sigma is not None:
-        metric += f" at sigma {args.sigma:g}"
-    print(f"{args.recipe}: {len(clean)} validation crops, {metric}")
-    for name, value in rows.items():
-        print(f"  {name:40} {value:6.2f} dB")
+    metric = metric_name(task, args.sigma)
+    _print(args, rows, len(clean), metric)
     RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = "" if args.sigma is None else f"_sigma{args.sigma:g}"
     command = " ".join(["python benchmarks/validation_reference.py", args.recipe,
@@ -108,6 +108,17 @@ def main():
     (RESULTS / f"{args.recipe}{suffix}.json").write_text(json.dumps(
         {"command": command, "crops": len(clean), "metric": metric, "psnr_db": rows},
         indent=1) + "\n")
+
+
+def metric_name(task, sigma):
+    metric = "val_psnr (mean over crops)" if task == "denoise" else "val hole PSNR"
+    return metric if sigma is None else f"{metric} at sigma {sigma:g}"
+
+
+def _print(args, rows, crops, metric):
+    print(f"{args.recipe}: {crops} validation crops, {metric}")
+    for name, value in rows.items():
+        print(f"  {name:40} {value:6.2f} dB")
 
 
 def _load_latest_weights(model, run):

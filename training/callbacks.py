@@ -14,8 +14,15 @@ import keras
 import numpy as np
 from keras import ops
 
-from training.files import replaced_on_success, write_json
-from training.grids import colorize_labels, image_grid, save_png, tile, to_rgb8
+from zoo.image_io import (
+    colorize_labels,
+    image_grid,
+    replaced_on_success,
+    save_png,
+    tile,
+    to_rgb8,
+    write_json,
+)
 
 
 def tensorboard_available():

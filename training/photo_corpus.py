@@ -33,8 +33,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from training.containers import read_eet, read_rcc
-from training.files import replaced_on_success
-from training.grids import save_png
+from zoo.image_io import replaced_on_success, save_png
 
 MANIFEST = Path(__file__).with_name("photo_manifest.json")
 SPLITS = ("train", "validation", "test")

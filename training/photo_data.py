@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from training.files import replaced_on_success
 from training.photo_corpus import MANIFEST, default_root, split_images
+from zoo.image_io import replaced_on_success
 
 PACK_SPLITS = ("train", "validation")
 

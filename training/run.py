@@ -38,12 +38,12 @@ from training.callbacks import (
     save_model_atomically,
     tensorboard_available,
 )
-from training.files import replaced_on_success, write_json
 from training.optimizers import build_optimizer
 from training.pipeline import BatchMaker, EpochBatches, FollowEpoch, to_tf_dataset
 from training.recipe import RecipeError
 from training.sources import open_source
 from training.tasks import Degradation, model_image_shape, task_of
+from zoo.image_io import replaced_on_success, write_json
 from zoo.inference import takes_noise_level
 
 

@@ -24,6 +24,9 @@ import functools
 
 import numpy as np
 
+from zoo import image_io
+from zoo.image_io import tile, to_rgb8
+
 MAX_LISTED = 20         # layer names quoted in an error message
 MIN_TILE_SIDE = 48      # feature_map_grid upscales (nearest) small maps to about this size
 STATS_BATCH = 8         # images per forward pass in activation_stats
@@ -373,7 +376,6 @@ def feature_map_grid(maps, channels=16, scale=None, gap=2):
     min-max normalized to black..white on its own (a constant channel is black), in a
     near-square grid, row by row.
     """
-    from training.grids import tile, to_rgb8
 
     maps = np.asarray(maps, np.float32)
     if maps.ndim == 4 and maps.shape[0] == 1:
@@ -399,7 +401,6 @@ def feature_map_grid(maps, channels=16, scale=None, gap=2):
 
 def _as_batch(images, name):
     """(N, H, W, 1 | 3) float in [0, 1] -> (N, H, W, 3) uint8; (H, W, C) is one image."""
-    from training.grids import to_rgb8
 
     images = np.asarray(images)
     if images.ndim == 3:
@@ -417,7 +418,6 @@ def sample_grid(images, columns=None, gap=2):
     Returns: uint8 (rows * H + gaps, columns * W + gaps, 3); `columns` defaults to a
     near-square grid; empty cells and gaps are white.
     """
-    from training.grids import tile
 
     return tile(_as_batch(images, "images"), columns=columns, gap=gap)
 
@@ -545,9 +545,6 @@ def save_png(array, path):
     """
     from pathlib import Path
 
-    from training.grids import save_png as save_rgb8
-    from training.grids import to_rgb8
-
     array = np.asarray(array)
     array = array[..., None] if array.ndim == 2 else array
     if array.ndim != 3 or array.shape[-1] not in (1, 3):
@@ -556,4 +553,4 @@ def save_png(array, path):
         array = to_rgb8(array[None])[0]
     elif array.shape[-1] == 1:
         array = np.repeat(array, 3, axis=-1)
-    return Path(save_rgb8(np.ascontiguousarray(array), path))
+    return Path(image_io.save_png(np.ascontiguousarray(array), path))

@@ -34,8 +34,8 @@ def demo_photo():
 
 def _inpaint(photo, out, log):
     import zoo
-    from training.grids import image_grid, save_png, to_rgb8
     from training.masks import random_mask
+    from zoo.image_io import image_grid, save_png, to_rgb8
     from zoo.inference import apply_to_image
 
     mask = random_mask(np.random.default_rng(0), DEMO_SIZE, DEMO_SIZE, "medium",
@@ -59,7 +59,7 @@ def _inpaint(photo, out, log):
 def _denoise(photo, out, log):
     import zoo
     from training.degradations import add_gaussian_noise
-    from training.grids import image_grid, save_png, to_rgb8
+    from zoo.image_io import image_grid, save_png, to_rgb8
     from zoo.inference import apply_to_image
 
     noisy = add_gaussian_noise(np.random.default_rng(0), photo,
@@ -103,7 +103,7 @@ def _export(out, log):
 
 def run_demo(out, log=print):
     """Run every step into the folder `out`; returns the numbers (also in demo.json)."""
-    from training.files import write_json
+    from zoo.image_io import write_json
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

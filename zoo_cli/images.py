@@ -68,9 +68,9 @@ def _check_targets(out, names, force):
 
 def cmd_images(args):
     from training.degradations import add_gaussian_noise
-    from training.grids import save_png
     from training.images import center_square
     from training.masks import random_mask
+    from zoo.image_io import save_png
 
     if args.count is not None and args.count < 1:
         raise ValueError(f"--count must be at least 1; got {args.count}.")

@@ -69,9 +69,9 @@ def inspect_model(name, image_path=None, output=None, layers=None, mask_path=Non
                   stats=False, channels=16, size=INSPECT_SIZE, seed=0):
     """Write the feature-map PNG (and return the stats rows when `stats`). Returns a
     summary dict: model, network, input size, layers, output path (and stats)."""
-    from training.grids import to_rgb8
     from training.image_folder import load_image
     from zoo import visualize
+    from zoo.image_io import to_rgb8
 
     if output is None:
         raise ValueError("give -o OUTPUT.png for the feature-map picture.")

@@ -3,7 +3,6 @@ importing keras or TensorFlow: `zoo_cli.main` builds the parser from them and im
 command's module only to run it (`run="module:function"`)."""
 
 from export.tflite import QUANTIZATIONS
-from training.photo_corpus import default_root
 from zoo_cli.arguments import at_least_one, whole_number
 
 PRECISION_NAMES = {"float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}
@@ -11,6 +10,9 @@ STRATEGIES = ("none", "mirrored", "multiworker", "data_parallel")
 MAX_SIZE = 4096  # zoo export --size: pixels per side
 MAX_CALIBRATION_EXAMPLES = 1000  # held in memory at once; ~100 is plenty (DESIGN.md)
 CORPORA = ("photos",)
+# training.photo_corpus.default_root, in words (importing it would import keras)
+CORPUS_ROOT_HELP = ("corpus folder (default: $XDG_CACHE_HOME/keras-image-zoo/photos, "
+                    "~/.cache/keras-image-zoo/photos when XDG_CACHE_HOME is unset)")
 
 
 def add_train_parser(subparsers):
@@ -98,7 +100,7 @@ def add_data_parser(subparsers):
                     "sha256, and write RGB PNGs per split, the licences and ATTRIBUTION.md. "
                     "A rerun finishes what a killed run left and reports what is missing.")
     fetch.add_argument("corpus", choices=CORPORA)
-    fetch.add_argument("--root", help=f"corpus folder (default: {default_root()})")
+    fetch.add_argument("--root", help=CORPUS_ROOT_HELP)
     fetch.add_argument("--debs", help="folder of already downloaded .deb files to use")
     fetch.add_argument("--keep-downloads", action="store_true",
                        help="keep the .deb files and unpacked packages after extraction")
@@ -112,7 +114,7 @@ def add_data_parser(subparsers):
                     "uint8, compressed: a recipe trains from it with data.path = the file.")
     pack.add_argument("corpus", choices=CORPORA)
     pack.add_argument("-o", "--out", required=True, help="output .npz file")
-    pack.add_argument("--root", help=f"corpus folder (default: {default_root()})")
+    pack.add_argument("--root", help=CORPUS_ROOT_HELP)
     pack.add_argument("--side", type=int, default=128, help="crop side in pixels (default 128)")
     pack.add_argument("--train-crops", type=int, default=1100, help="default 1100")
     pack.add_argument("--validation-crops", type=int, default=64, help="default 64")
