@@ -22,9 +22,7 @@ masks are (H, W) or (H, W, 1) with 1 = hole, 0 = known.
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -39,10 +37,6 @@ from skimage.restoration import inpaint_biharmonic as skimage_inpaint_biharmonic
 from skimage.segmentation import watershed
 
 from zoo.metrics import image_psnr
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
 
 INPAINT_RADIUS = 5  # cv2.inpaint neighbourhood radius in pixels (Telea and Navier-Stokes)
 

@@ -17,14 +17,9 @@ int8-exact. Prints a table and writes benchmarks/results/hole_fill.json.
 
 import argparse
 import contextlib
-import sys
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
-for folder in (BENCH_DIR, REPO_ROOT):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
 
 import classical_peers as peers  # noqa: E402
 import numpy as np  # noqa: E402

@@ -30,10 +30,6 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
-for folder in (BENCH_DIR, REPO_ROOT):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
 
 import numpy as np  # noqa: E402
 from bench_common import load_average, machine_info, write_json  # noqa: E402

@@ -43,9 +43,6 @@ for _variable in ONE_THREAD_VARIABLES:
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
-for folder in (BENCH_DIR, REPO_ROOT):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
 
 import quality_figures  # noqa: E402
 import quality_repair  # noqa: E402

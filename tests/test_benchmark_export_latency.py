@@ -57,8 +57,6 @@ def rows(run):
 
 
 def _export_latency_module():
-    if str(SCRIPT.parent) not in sys.path:
-        sys.path.insert(0, str(SCRIPT.parent))
     import export_latency
 
     return export_latency

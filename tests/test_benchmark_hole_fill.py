@@ -29,9 +29,6 @@ def test_int8_exact_kernels_are_what_keeps_the_export_faithful():
 
 
 def test_quick_run_scores_the_fill_and_shows_the_plain_kernel_drifting(tmp_path):
-    import sys
-
-    sys.path.insert(0, str(RESULT.parents[1]))
     import hole_fill
 
     out = tmp_path / "hole_fill.json"

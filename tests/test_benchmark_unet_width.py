@@ -8,11 +8,9 @@ would pay TensorFlow's import again.
 
 import json
 import math
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import unet_width_latency  # noqa: E402
 

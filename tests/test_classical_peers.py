@@ -1,15 +1,12 @@
 """benchmarks/classical_peers.py: the classical inpainting / denoising / segmentation peers
 and the metrics of the quality benchmark, on tiny images."""
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("cv2")
 pytest.importorskip("bm3d")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 import classical_peers as cp
 

@@ -1,12 +1,10 @@
 """benchmarks/gan_variants.py builds each variant from the preset's own recipe."""
 
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import gan_variants  # noqa: E402
 

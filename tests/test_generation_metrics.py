@@ -3,7 +3,6 @@ as their definitions say (closed forms where there are some), inputs are checked
 domain classifier and the reference DCGAN build, train a few steps and give the
 documented shapes. Tiny step counts: nothing here measures quality."""
 
-import sys
 from pathlib import Path
 
 import keras
@@ -12,7 +11,6 @@ import pytest
 from scipy import ndimage
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import dcgan_reference as reference  # noqa: E402
 import generation_metrics as gm  # noqa: E402

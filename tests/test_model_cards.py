@@ -2,7 +2,6 @@
 the committed results, so a card's numbers are the benchmark's."""
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,6 @@ import pytest
 from zoo.presets import PRESETS_DIR, metadata, preset_names
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import model_cards  # noqa: E402
 

@@ -20,7 +20,6 @@ pytestmark = pytest.mark.xdist_group("quality_benchmark")  # module fixtures run
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "quality.py"
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
 pytest.importorskip("cv2")
 pytest.importorskip("bm3d")
