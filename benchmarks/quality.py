@@ -49,6 +49,7 @@ import quality_repair  # noqa: E402
 from bench_common import load_average, machine_info, warm_median_seconds, write_json  # noqa: E402
 
 import zoo  # noqa: E402
+from training import result_tables  # noqa: E402
 from training.photo_corpus import default_root  # noqa: E402
 
 RESULTS = BENCH_DIR / "results" / "quality.json"
@@ -202,10 +203,10 @@ def main(argv=None):
     results["figures"] = {k: str(Path(v).relative_to(REPO_ROOT)) if Path(v).is_relative_to(
         REPO_ROOT) else str(v) for k, v in figures.items()}
     write_json(results, args.out)
-    print(quality_figures.tables(results))
+    print(result_tables.tables(results))
     print(f"\nwrote {args.out} and {len(figures)} figures in {args.figures}")
     if args.write_cards:
-        import model_cards
+        from training import model_cards
 
         for path in model_cards.write_all(results, figures):
             print(f"wrote {path}")

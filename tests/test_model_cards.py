@@ -10,7 +10,7 @@ from zoo.presets import PRESETS_DIR, metadata, preset_names
 
 ROOT = Path(__file__).resolve().parents[1]
 
-import model_cards  # noqa: E402
+from training import model_cards  # noqa: E402
 
 RESULTS = json.loads((ROOT / "benchmarks" / "results" / "quality.json").read_text())
 
@@ -43,9 +43,9 @@ def test_a_card_says_what_would_close_each_missed_target(name):
 @pytest.mark.parametrize("table", ["repair_data_text", "inpainting_table", "denoising_table",
                                    "segmentation_table", "latency_table", "generation_table"])
 def test_readme_quality_tables_are_the_benchmarks(table):
-    import quality_figures
+    from training import result_tables
 
-    assert getattr(quality_figures, table)(RESULTS) in (ROOT / "README.md").read_text()
+    assert getattr(result_tables, table)(RESULTS) in (ROOT / "README.md").read_text()
 
 
 def test_readme_preset_table_and_targets_are_the_benchmarks():

@@ -1,12 +1,13 @@
-"""Model cards (zoo/presets/NAME/README.md) written from the quality benchmark's results,
-so every number in a card is one `benchmarks/quality.py` printed."""
+"""Model cards (zoo/presets/NAME/README.md) and the headline in each preset's
+metadata.json, written from the quality benchmark's results
+(`python benchmarks/quality.py --write-cards`), so every number in a card is one the
+benchmark printed."""
 
 import json
 import shutil
 from pathlib import Path
 
-import quality_figures as figures_mod
-
+from training import result_tables
 from zoo.image_io import replaced_on_success, write_json
 from zoo.presets import PRESETS_DIR, metadata
 
@@ -113,8 +114,8 @@ def latency_verdict(results, name):
 
 VERDICTS = {"inpaint": inpainting_verdicts, "denoise": _denoise_lines,
             "segment": segmentation_verdicts, "generate": generation_verdicts}
-TABLES = {"inpaint": figures_mod.inpainting_table, "denoise": figures_mod.denoising_table,
-          "segment": figures_mod.segmentation_table, "generate": figures_mod.generation_table}
+TABLES = {"inpaint": result_tables.inpainting_table, "denoise": result_tables.denoising_table,
+          "segment": result_tables.segmentation_table, "generate": result_tables.generation_table}
 FIGURE = {"inpaint": "inpaint_strokes", "denoise": "denoise_sigma-25",
           "segment": "segmentation", "generate": "generated_{name}"}
 USAGE = {
@@ -161,7 +162,7 @@ def card_text(results, meta, figure_name):
              f"From `{results['command']}` ({results['machine']['cpu_count']} CPU cores, "
              "timings on one thread); the evaluation images were never trained on or used to "
              "choose anything.", "",
-             *([figures_mod.repair_data_text(results), ""] if task in REPAIR_TASKS else []),
+             *([result_tables.repair_data_text(results), ""] if task in REPAIR_TASKS else []),
              TABLES[task](results), "", "Targets:", "",
              *VERDICTS[task](results, name), *latency_verdict(results, name), ""]
     if figure_name:
