@@ -8,10 +8,16 @@ wrappers hand them to Keras:
 - `to_tf_dataset(batches)`: a `tf.data` pipeline that prefetches while the
   model trains (TensorFlow backend, and what tf.distribute strategies take).
 
-Both read the epoch from `EpochBatches.epoch`, which the `FollowEpoch` callback
-sets at the start of every epoch, so a run resumed at epoch 5 sees exactly the
-batches an uninterrupted run sees at epoch 5: same seed, same batches.
+Both read the epoch from `EpochBatches.epoch`. In a plain `fit` it advances by itself
+at each epoch's end; the `FollowEpoch` callback sets it at the start of every epoch,
+so a run resumed at epoch 5 (`zoo train --resume`) sees exactly the batches an
+uninterrupted run sees at epoch 5: same seed, same batches.
+
+`batches_for(model, "my_photos")` builds the whole chain for a model from a folder of
+images or a dataset name: fine-tuning is that line and `model.fit(batches)`.
 """
+
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -61,6 +67,8 @@ class EpochBatches(keras.utils.PyDataset):
             raise ValueError(f"steps must be >= 1, got {steps}.")
         self.maker, self.steps, self.fixed_epoch = maker, int(steps), fixed_epoch
         self.epoch = 0
+        self.followed = False  # set by FollowEpoch, which then owns `epoch`
+        self._in_epoch = False
 
     def __len__(self):
         return self.steps
@@ -73,6 +81,50 @@ class EpochBatches(keras.utils.PyDataset):
         if not 0 <= index < self.steps:
             raise IndexError(f"batch {index} out of range (0..{self.steps - 1})")
         return self.batch_at(self.epoch, index)
+
+    def on_epoch_begin(self):
+        self._in_epoch = True
+
+    def on_epoch_end(self):
+        """Keras calls this after each epoch (and once more when an iteration is reset,
+        outside any epoch): a finished epoch moves on to the next epoch's batches."""
+        if self._in_epoch and not self.followed:
+            self.epoch += 1
+        self._in_epoch = False
+
+
+def batches_for(model, data, *, split="train", crop_size=(64, 64), batch_size=8, steps=100,
+                degradation=None, seed=0, augment=None):
+    """`steps` batches per epoch for fitting (or validating) `model`: crops of
+    `crop_size` from `data`, degraded for the model's task (holes for an inpainter,
+    Gaussian noise, with its sigma as `noise_level` where the model takes one, for a
+    denoiser; labels for a segmenter).
+
+    Args:
+        model: a zoo repair or segmentation model (its task, channels and inputs are
+            read from it).
+        data: a folder of images (split by whole files, `training.image_folder`) or a
+            dataset name (`training.datasets.DATASETS`).
+        split: "train" (augmented, a new draw every epoch) or "validation" (the same
+            batches every epoch).
+        degradation: a `training.tasks.Degradation` (default: its defaults: mixed
+            masks covering 2-25 % of a crop, sigma 0-50).
+    Returns: an `EpochBatches` (a `keras.utils.PyDataset`) for `model.fit`.
+    """
+    from training.sources import open_source
+    from training.tasks import Degradation, model_image_shape, task_of
+    from zoo.inference import takes_noise_level
+
+    task = task_of(model)
+    channels = model_image_shape(model)[2]
+    name, path = ("folder", str(data)) if Path(str(data)).is_dir() else (str(data), None)
+    validation = split == "validation"
+    source = open_source(name, split, crop_size=tuple(crop_size), channels=channels,
+                         augment=not validation if augment is None else augment, path=path,
+                         seed=seed)
+    maker = BatchMaker(task, source, batch_size, degradation or Degradation(), seed, split,
+                       task == "denoise" and takes_noise_level(model))
+    return EpochBatches(maker, steps, fixed_epoch=0 if validation else None)
 
 
 def to_tf_dataset(batches):
@@ -109,6 +161,8 @@ class FollowEpoch(keras.callbacks.Callback):
     def __init__(self, *datasets):
         super().__init__()
         self.datasets = [d for d in datasets if d is not None]
+        for dataset in self.datasets:
+            dataset.followed = True
 
     def on_epoch_begin(self, epoch, logs=None):
         for dataset in self.datasets:
