@@ -428,3 +428,52 @@ def test_a_sigkill_while_writing_leaves_the_old_output_and_one_hidden_file_the_n
     assert main(argv) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png", "photo.png"]
     assert Image.open(target).size == Image.open(photo).size
+
+
+def _photo_of(array):
+    return _write(np.asarray(array))
+
+
+INPUT_IMAGES = {
+    # file -> None (read and denoised: same size out) or the words of the one-line error
+    "empty file": (_write(b""), "cannot be read"),
+    "text file": (_write(b"not an image\n"), "cannot be read"),
+    "truncated PNG": (_truncated, "cannot be read"),
+    "16-bit grey": (_photo_of(np.random.default_rng(4).integers(0, 65535, (40, 50))
+                              .astype(np.uint16)), None),
+    "1 x 1 pixel": (_photo_of(np.full((1, 1, 3), 128, np.uint8)), None),
+    "3 x 200 sliver": (_photo_of(np.random.default_rng(5).integers(0, 256, (3, 200, 3))
+                                 .astype(np.uint8)), None),
+    "RGBA": (_photo_of(np.random.default_rng(6).integers(0, 256, (30, 30, 4))
+                       .astype(np.uint8)), None),
+}
+
+
+@pytest.mark.parametrize("case", INPUT_IMAGES)
+def test_input_images_of_every_kind_are_read_or_refused_in_one_line(case, tmp_path, capsys,
+                                                                    cached):
+    write, message = INPUT_IMAGES[case]
+    image = tmp_path / "in.png"
+    write(image)
+    out = tmp_path / "out.png"
+    code = main(["predict", "unet-denoise-natural", str(image), "-o", str(out)])
+    err = capsys.readouterr().err
+    if message is None:
+        assert code == 0, err
+        with Image.open(image) as original, Image.open(out) as result:
+            assert result.size == original.size and result.mode == "RGB"
+    else:
+        assert code == 2 and message in err and str(image) in err and err.count("\n") == 1
+        assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.png"] + (
+        ["out.png"] if message is None else [])
+
+
+def test_an_image_too_large_to_decode_safely_is_refused(photo, tmp_path, capsys, cached,
+                                                        monkeypatch):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # the photo is far over 2 x 100
+    out = tmp_path / "out.png"
+    code = main(["predict", "unet-denoise-natural", str(photo), "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and str(photo) in err and err.count("\n") == 1, err
+    assert not out.exists()
