@@ -83,3 +83,18 @@ def test_training_stopped_by_a_full_disk_resumes_when_there_is_room(tmp_path, ca
     assert logged_epochs(run) == [0, 1, 2]  # epoch 1 ran again, and is logged once
     assert (run / "model.keras").is_file() and not (run / "backup").exists()
 
+
+
+@pytest.mark.parametrize("argv", [
+    ["predict", "unet-denoise-natural", "{photo}", "-o", "{photo}/out.png"],
+    ["predict", "unet-denoise-natural", "{photo}", "-o", "{photo}/deeper/out.png"],
+    ["images", "natural", "--split", "test", "-o", "{photo}/photos"],
+])
+def test_an_output_inside_a_file_names_the_file(argv, photo, tmp_path, capsys):
+    before = photo.read_bytes()
+    code = main([arg.format(photo=photo) for arg in argv])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"{photo} is a file, not a folder" in err
+    assert photo.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [
+        "photo.png"]

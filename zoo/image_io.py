@@ -17,6 +17,17 @@ from pathlib import Path
 import numpy as np
 
 
+def make_folder(folder, target=None):
+    """Create `folder` and its parents if missing. A file where a folder must be is a
+    NotADirectoryError naming it: "cannot write TARGET: F is a file, not a folder"."""
+    folder = Path(folder)
+    blocking = next((f for f in (folder, *folder.parents) if f.is_file()), None)
+    if blocking is not None:
+        raise NotADirectoryError(f"cannot write {target or folder}: {blocking} is a file, "
+                                 "not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+
+
 def temporary_name(path, suffix=".partial"):
     """The hidden name `path` is written under before its rename: `.NAME` + `suffix`
     (the suffix keeps the extension a writer may insist on, e.g. `.weights.h5`). One
@@ -32,7 +43,7 @@ def replaced_on_success(path, suffix=".partial"):
     `path` (mode 0644, like a normally created file), else removed. A SIGKILL in the
     block leaves only that hidden file. One writer per target at a time."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent, path)
     temporary = temporary_name(path, suffix)
     if temporary.is_dir() and not temporary.is_symlink():
         raise IsADirectoryError(f"{temporary} is a folder; remove it to write {path.name}")

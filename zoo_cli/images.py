@@ -70,7 +70,7 @@ def cmd_images(args):
     from training.degradations import add_gaussian_noise
     from training.images import center_square
     from training.masks import random_mask
-    from zoo.image_io import save_png
+    from zoo.image_io import make_folder, save_png
 
     if args.count is not None and args.count < 1:
         raise ValueError(f"--count must be at least 1; got {args.count}.")
@@ -81,7 +81,7 @@ def cmd_images(args):
     out = Path(args.out)
     items = _named_images(args)
     _check_targets(out, _file_names(items, args.holes), args.force)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     rng = np.random.default_rng(args.seed)
     written = []
     for stem, image, labels in items:
