@@ -102,6 +102,9 @@ def test_quickstart_fits_saves_and_reloads(tmp_path):
 ] + [
     ["inspect", "unet", "--channels", "0"], ["inspect", "unet", "--size", "-5"],
     ["quickstart", "--steps", "0"], ["data", "pack", "photos", "-o", "p.npz", "--seed", "-1"],
+    ["data", "pack", "photos", "-o", "p.npz", "--side", "0"],
+    ["data", "pack", "photos", "-o", "p.npz", "--train-crops", "-3"],
+    ["data", "pack", "photos", "-o", "p.npz", "--validation-crops", "x"],
 ])
 def test_numeric_flags_out_of_range_or_not_numbers_are_one_line_errors(argv, capsys, tmp_path,
                                                                        monkeypatch):

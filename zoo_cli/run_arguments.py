@@ -115,9 +115,12 @@ def add_data_parser(subparsers):
     pack.add_argument("corpus", choices=CORPORA)
     pack.add_argument("-o", "--out", required=True, help="output .npz file")
     pack.add_argument("--root", help=CORPUS_ROOT_HELP)
-    pack.add_argument("--side", type=int, default=128, help="crop side in pixels (default 128)")
-    pack.add_argument("--train-crops", type=int, default=1100, help="default 1100")
-    pack.add_argument("--validation-crops", type=int, default=64, help="default 64")
+    pack.add_argument("--side", type=whole_number(16, 1024), default=128,
+                      help="crop side in pixels (default 128)")
+    pack.add_argument("--train-crops", type=whole_number(1, 100_000), default=1100,
+                      help="default 1100")
+    pack.add_argument("--validation-crops", type=whole_number(1, 10_000), default=64,
+                      help="default 64")
     pack.add_argument("--seed", type=whole_number(0, 2**32 - 1), default=0)
     pack.add_argument("--force", action="store_true", help="replace an existing file")
     pack.set_defaults(run="zoo_cli.data:cmd_pack")
