@@ -14,6 +14,8 @@ from zoo.inference import (
     tile_overlap,
 )
 
+pytestmark = pytest.mark.xdist_group("any_size")  # module fixtures run once
+
 
 def _denoiser():
     model = zoo.create_model("unet", filters=[4, 8], normalization="none", residual=True,

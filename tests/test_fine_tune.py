@@ -9,6 +9,8 @@ import zoo
 from training.datasets import load_images
 from training.pipeline import batches_for
 
+pytestmark = pytest.mark.xdist_group("fine_tune")  # module fixtures run once
+
 
 @pytest.fixture(scope="module")
 def photo_folder(tmp_path_factory):
