@@ -40,16 +40,16 @@ def receptive_radius(model):
     rng = np.random.default_rng(0)
     channels = _model_channels(model)
     side, centre, radius = RADIUS_PROBE, RADIUS_PROBE // 2, 0
+    # an inpainter's probe is all hole but the changed pixel: the widest reach
+    mask = None
+    if _takes_mask(model):
+        mask = np.ones((side, side, 1), np.float32)
+        mask[centre, centre] = 0.0
+    level = 25 / 255 if takes_noise_level(model) else None
     for _ in range(2):
         image = rng.random((side, side, channels)).astype(np.float32)
         changed = image.copy()
         changed[centre, centre] = 1.0 - changed[centre, centre]
-        # an inpainter's probe is all hole but the changed pixel: the widest reach
-        mask = None
-        if _takes_mask(model):
-            mask = np.ones((side, side, 1), np.float32)
-            mask[centre, centre] = 0.0
-        level = 25 / 255 if takes_noise_level(model) else None
         outputs = [ops.convert_to_numpy(model(_inputs(x[None], None if mask is None
                                                       else mask[None], level),
                                               training=False))[0]
@@ -246,13 +246,13 @@ def apply_to_image(model, image, mask=None, tile=None, overlap=None, sigma=None)
     factor = size_factor(model)
     tile = tile or preferred_tile(model)
     tile = max(factor, tile - tile % factor)
-    if overlap is None:
-        overlap = tile_overlap(model)
-        tile = max(tile, 4 * overlap)
     pad = ((0, _pad_amount(height, factor)), (0, _pad_amount(width, factor)))
     padded = np.pad(image, (*pad, (0, 0)), mode="reflect" if min(height, width) > 1 else "edge")
     padded_mask = None if mask is None else np.pad(mask, (*pad, (0, 0)))
     full_h, full_w = padded.shape[:2]
+    if overlap is None and max(full_h, full_w) > tile:  # measured only when tiles are needed
+        overlap = tile_overlap(model)
+        tile = max(tile, 4 * overlap)
     if full_h <= tile and full_w <= tile:
         return _run(model, padded, padded_mask, noise_level)[:height, :width]
     return _tiled(model, padded, padded_mask, tile, overlap, noise_level)[:height, :width]
