@@ -3,7 +3,8 @@ or a bad flag answers at once); a command's module is imported only to run it.
 
 User errors (ValueError, OSError and the runtime errors named in USER_RUNTIME_ERRORS)
 print one line, `zoo: error: ...`, and exit 2 (1 for the runtime ones); anything else
-is a bug and shows its traceback.
+is a bug and shows its traceback. TensorFlow's native start-up lines are held back
+(zoo_cli.native_logs) unless `zoo --verbose COMMAND` asks for them.
 """
 
 import importlib
@@ -16,6 +17,7 @@ from zoo_cli.model_arguments import (
     add_model_parsers,
     add_preset_parsers,
 )
+from zoo_cli.native_logs import held_back
 from zoo_cli.run_arguments import (
     add_data_parser,
     add_export_parser,
@@ -33,6 +35,8 @@ USER_RUNTIME_ERRORS = ("training.callbacks:TrainingDiverged",
 def build_parser():
     parser = OneLineParser(
         prog="zoo", description="Keras 3 model zoo for image generation and repair.")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also show TensorFlow's native log lines (oneDNN, CUDA start-up)")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_model_parsers(subparsers)
     add_train_parser(subparsers)
@@ -51,6 +55,11 @@ def command_function(spec):
     return getattr(importlib.import_module(module), name)
 
 
+def _is_user_error(error):
+    return isinstance(error, (ValueError, OSError)) or (
+        isinstance(error, RuntimeError) and _is_user_runtime_error(error))
+
+
 def _is_user_runtime_error(error):
     # An error's class is loaded if the error was raised: look it up without importing.
     for spec in USER_RUNTIME_ERRORS:
@@ -66,7 +75,10 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     args.argv = argv
     try:
-        return command_function(args.run)(args)
+        if args.verbose:
+            return command_function(args.run)(args)
+        with held_back(_is_user_error):
+            return command_function(args.run)(args)
     except (ValueError, OSError) as error:
         print(f"zoo: error: {error}", file=sys.stderr)
         return 2

@@ -5,14 +5,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+from zoo_cli.native_logs import python_stderr_fd
 from zoo_cli.run_arguments import PRECISION_NAMES
 
 
 def rerun_with_backend(backend, argv):
     """Keras fixes its backend at import time: run this command again in a fresh
-    process with KERAS_BACKEND set."""
+    process with KERAS_BACKEND set. Its error output goes where this process's Python
+    errors go (the console, while native log lines are held back)."""
     env = dict(os.environ, KERAS_BACKEND=backend)
-    return subprocess.call([sys.executable, "-m", "zoo_cli", *argv], env=env)
+    return subprocess.call([sys.executable, "-m", "zoo_cli", *argv], env=env,
+                           stderr=python_stderr_fd())
 
 
 def cmd_train(args):
