@@ -55,3 +55,42 @@ def test_a_model_with_global_context_keeps_the_default_overlap():
                                  mask_input=True, fill_holes=True)
     assert receptive_radius(inpainter) is None  # the diffusion fill reaches everywhere
     assert tile_overlap(inpainter) == DEFAULT_OVERLAP
+
+
+@pytest.fixture(scope="module")
+def local_inpainter():
+    # no diffusion fill: a finite receptive radius, so tiles can equal one pass exactly
+    model = zoo.create_model("unet", filters=[4, 8], normalization="none", mask_input=True)
+    head = model.get_layer("to_image")
+    rng = np.random.default_rng(2)
+    head.set_weights([rng.normal(0, 0.2, w.shape).astype("float32")
+                      for w in head.get_weights()])
+    return model
+
+
+def test_inpainting_runs_only_the_tiles_with_holes(local_inpainter, monkeypatch):
+    height, width = 240, 360
+    image = np.random.default_rng(3).random((height, width, 3)).astype("float32")
+    mask = np.zeros((height, width, 1), "float32")
+    mask[30:40, 300:330] = 1  # one stroke in the top-right corner
+    one_pass = local_inpainter.predict({"image": image[None], "mask": mask[None]},
+                                       verbose=0)[0]
+    overlap = tile_overlap(local_inpainter)  # measured (and cached) before counting
+    seen = []
+    model_call = type(local_inpainter).__call__
+
+    def counting_call(self, inputs, *args, **kwargs):
+        seen.append(len(inputs["image"]))
+        return model_call(self, inputs, *args, **kwargs)
+
+    monkeypatch.setattr(type(local_inpainter), "__call__", counting_call)
+    tiled = apply_to_image(local_inpainter, image, mask, tile=64)
+    monkeypatch.undo()
+    np.testing.assert_allclose(tiled, one_pass, atol=2e-6)
+    np.testing.assert_array_equal(tiled[mask[..., 0] == 0], image[mask[..., 0] == 0])
+    tiles_run = sum(seen)
+    tile = max(64, 4 * overlap)
+    step = tile - 2 * overlap
+    all_tiles = len(range(0, height - tile, step)) + 1
+    all_tiles *= len(range(0, width - tile, step)) + 1
+    assert 1 <= tiles_run < all_tiles / 2, (tiles_run, all_tiles)

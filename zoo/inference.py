@@ -6,7 +6,9 @@ pads the image by reflection up to the next multiple (the padded part of a mask 
 when the image is large, and crops the result back to the input's size. Only each
 tile's interior is kept, and tiles overlap by the model's receptive radius (measured,
 `receptive_radius`), so the tiled result is the one-pass result: a caller never needs
-to know the tile size.
+to know the tile size. With a mask, only the tiles that hold a hole are run: the rest of
+an inpainter's output is the image itself, so a large photo with a few strokes costs
+about as much as its strokes' neighbourhoods.
 """
 
 import numpy as np
@@ -267,7 +269,15 @@ def _tiled(model, image, mask, tile, overlap, noise_level):
     overlap = min(overlap, tile_h // 4, tile_w // 4)  # tile_h < tile: one tile that way
     corners = [(top, left) for top in _starts(full_h, tile_h, tile_h - 2 * overlap)
                for left in _starts(full_w, tile_w, tile_w - 2 * overlap)]
+    kept = [_kept_part(top, left, tile_h, tile_w, full_h, full_w, overlap)
+            for top, left in corners]
     output = None
+    if mask is not None:
+        # An inpainter returns known pixels unchanged (it composites): only tiles whose
+        # kept part holds a hole need the network, the rest of the output is the image.
+        output = image.copy()
+        runs = [i for i, (rows, cols) in enumerate(kept) if mask[rows, cols].any()]
+        corners, kept = [corners[i] for i in runs], [kept[i] for i in runs]
     for first in range(0, len(corners), TILE_BATCH):
         chunk = corners[first:first + TILE_BATCH]
         windows = [(slice(t, t + tile_h), slice(lf, lf + tile_w)) for t, lf in chunk]
@@ -278,11 +288,18 @@ def _tiled(model, image, mask, tile, overlap, noise_level):
         results = np.asarray(ops.convert_to_numpy(model(x, training=False)), np.float32)
         if output is None:
             output = np.zeros((full_h, full_w, results.shape[-1]), np.float32)
-        for (top, left), result in zip(chunk, results, strict=True):
-            # keep the interior; a tile at the image edge keeps its edge side too
-            y0 = 0 if top == 0 else overlap
-            x0 = 0 if left == 0 else overlap
-            y1 = tile_h if top + tile_h == full_h else tile_h - overlap
-            x1 = tile_w if left + tile_w == full_w else tile_w - overlap
-            output[top + y0:top + y1, left + x0:left + x1] = result[y0:y1, x0:x1]
+        for (top, left), (rows, cols), result in zip(chunk, kept[first:first + TILE_BATCH],
+                                                     results, strict=True):
+            output[rows, cols] = result[rows.start - top:rows.stop - top,
+                                        cols.start - left:cols.stop - left]
     return output
+
+
+def _kept_part(top, left, tile_h, tile_w, full_h, full_w, overlap):
+    """The (rows, cols) slices of the image a tile writes: its interior, and its own
+    side at the image's edges."""
+    y0 = 0 if top == 0 else overlap
+    x0 = 0 if left == 0 else overlap
+    y1 = tile_h if top + tile_h == full_h else tile_h - overlap
+    x1 = tile_w if left + tile_w == full_w else tile_w - overlap
+    return slice(top + y0, top + y1), slice(left + x0, left + x1)
