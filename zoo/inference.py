@@ -260,7 +260,9 @@ def apply_to_image(model, image, mask=None, tile=None, overlap=None, sigma=None)
     return _tiled(model, padded, padded_mask, tile, overlap, noise_level)[:height, :width]
 
 
-TILE_BATCH = 16  # tiles per model call
+# Pixels per model call when tiling: bounds the activations' memory whatever the tile
+# side (16 tiles of 256 x 256, 4 of 512 x 512).
+PIXELS_PER_CALL = 16 * 256 * 256
 
 
 def _tiled(model, image, mask, tile, overlap, noise_level):
@@ -278,8 +280,9 @@ def _tiled(model, image, mask, tile, overlap, noise_level):
         output = image.copy()
         runs = [i for i, (rows, cols) in enumerate(kept) if mask[rows, cols].any()]
         corners, kept = [corners[i] for i in runs], [kept[i] for i in runs]
-    for first in range(0, len(corners), TILE_BATCH):
-        chunk = corners[first:first + TILE_BATCH]
+    batch = max(1, PIXELS_PER_CALL // (tile_h * tile_w))
+    for first in range(0, len(corners), batch):
+        chunk = corners[first:first + batch]
         windows = [(slice(t, t + tile_h), slice(lf, lf + tile_w)) for t, lf in chunk]
         masks = None if mask is None else np.stack([mask[w] for w in windows])
         x = _inputs(np.stack([image[w] for w in windows]), masks, noise_level)
@@ -288,7 +291,7 @@ def _tiled(model, image, mask, tile, overlap, noise_level):
         results = np.asarray(ops.convert_to_numpy(model(x, training=False)), np.float32)
         if output is None:
             output = np.zeros((full_h, full_w, results.shape[-1]), np.float32)
-        for (top, left), (rows, cols), result in zip(chunk, kept[first:first + TILE_BATCH],
+        for (top, left), (rows, cols), result in zip(chunk, kept[first:first + batch],
                                                      results, strict=True):
             output[rows, cols] = result[rows.start - top:rows.stop - top,
                                         cols.start - left:cols.stop - left]
