@@ -303,6 +303,23 @@ def test_guard_checks_weights_at_epoch_end(value, message):
         guard.on_epoch_end(0)
 
 
+def test_guard_stops_a_collapsed_loss_and_remembers_the_best_across_resume(tmp_path):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    guard = NaNGuard(learning_rate=1e-3)
+    guard.set_model(model)
+    for epoch, loss in enumerate([0.08, 0.05, 0.06, 0.19]):  # rises, but under 4x
+        guard.on_epoch_end(epoch, {"loss": loss})
+    with pytest.raises(TrainingDiverged, match=r"jumped to 0\.34, 6\.8 times the best"):
+        guard.on_epoch_end(4, {"loss": 0.34})
+    guard.on_epoch_end(5, {"d_loss": 9.0, "g_loss": 0.1})  # a GAN's losses: not compared
+    history = tmp_path / "history.csv"
+    history.write_text("epoch,loss,val_loss\n0,0.08,0.07\n1,0.05,0.06\n")
+    resumed = NaNGuard(learning_rate=1e-3, history=history)
+    resumed.set_model(model)
+    with pytest.raises(TrainingDiverged, match="collapsed"):
+        resumed.on_epoch_end(2, {"loss": 0.3})
+
+
 # -- kills: --resume finishes what is left and the logs never repeat an epoch --
 
 KILL_AT_FINAL_SAVE = """

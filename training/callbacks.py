@@ -176,6 +176,10 @@ class TrainingDiverged(RuntimeError):
 # A trained image model's weights are of order 1; weights past this size mean the updates
 # ran away, even while a loss of clipped outputs stays finite.
 WEIGHT_LIMIT = 1e8
+# An epoch whose mean training loss is this many times the run's best epoch has collapsed:
+# seen as an output clipped to a constant, where the clip passes no gradient and the run
+# never recovers (a denoiser went from 0.033 to 0.34, an inpainter from 0.050 to 0.31).
+COLLAPSE_FACTOR = 4.0
 
 
 def largest_weight(model):
@@ -188,18 +192,22 @@ def largest_weight(model):
 
 class NaNGuard(keras.callbacks.Callback):
     """Stops a run that blew up before anything of it is saved, raising `TrainingDiverged`
-    with a message saying what to try: at the first non-finite loss, and at each epoch's
-    end when a weight is NaN, infinite or larger than `WEIGHT_LIMIT` (outputs clipped to
-    [0, 1] keep the loss finite while the weights run off).
+    with a message saying what to try: at the first non-finite loss; at each epoch's end
+    when a weight is NaN, infinite or larger than `WEIGHT_LIMIT` (outputs clipped to
+    [0, 1] keep the loss finite while the weights run off); and when the epoch's mean
+    `loss` is over `COLLAPSE_FACTOR` times the best epoch's of this run (`history`, the
+    run's CSV log, carries the best across --resume). The backup then still holds the last
+    good epoch, for `--init-from` with a changed recipe.
 
     List it first: its `on_epoch_end` then runs before any callback that writes a
     checkpoint, the backup or a log row, so those keep the last good epoch.
     """
 
-    def __init__(self, learning_rate=None, mixed_precision="none"):
+    def __init__(self, learning_rate=None, mixed_precision="none", history=None):
         super().__init__()
         self.learning_rate, self.mixed_precision = learning_rate, mixed_precision
         self.epoch = 0
+        self.best_loss = _best_logged(history, "loss")
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -219,6 +227,15 @@ class NaNGuard(keras.callbacks.Callback):
         if largest > WEIGHT_LIMIT:
             self._stop(f"in epoch {epoch + 1} the weights grew to {largest:.3g} "
                        f"(limit {WEIGHT_LIMIT:g})")
+        loss = (logs or {}).get("loss")
+        if loss is None:  # a GAN logs its two losses, which trade off by design
+            return
+        loss = float(loss)
+        if loss > COLLAPSE_FACTOR * self.best_loss:
+            self._stop(f"in epoch {epoch + 1} the mean loss jumped to {loss:.4g}, "
+                       f"{loss / self.best_loss:.1f} times the best epoch's "
+                       f"({self.best_loss:.4g}): the model collapsed")
+        self.best_loss = min(self.best_loss, loss)
 
     def _stop(self, what):
         hints = ["lower training.learning_rate"
@@ -228,4 +245,5 @@ class NaNGuard(keras.callbacks.Callback):
             hints.append(f"turn off mixed precision (now {self.mixed_precision})")
         hints.append("check the data: images must be float32 in [0, 1]")
         raise TrainingDiverged(f"training diverged: {what}; nothing of this epoch was saved. "
-                               f"Try: {'; '.join(hints)}; then train again.")
+                               f"Try: {'; '.join(hints)}; then train again (--init-from "
+                               "this run folder starts from its last good epoch).")

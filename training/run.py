@@ -284,7 +284,8 @@ def _callbacks(recipe, task, run_dir, train, validation, model, schedule_offset)
     ahead of the backup)."""
     cb = recipe.callbacks
     (run_dir / "logs").mkdir(parents=True, exist_ok=True)
-    callbacks = [NaNGuard(recipe.training.learning_rate, recipe.training.mixed_precision),
+    callbacks = [NaNGuard(recipe.training.learning_rate, recipe.training.mixed_precision,
+                          run_dir / "logs" / "history.csv"),
                  FollowEpoch(train, validation),
                  keras.callbacks.CSVLogger(str(run_dir / "logs" / "history.csv"), append=True),
                  EpochClock(run_dir / "logs" / "clock.csv")]
