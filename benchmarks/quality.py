@@ -211,7 +211,7 @@ def main(argv=None):
         for path in model_cards.write_all(results, figures):
             print(f"wrote {path}")
         print("\nREADME preset table:\n" + model_cards.readme_table(results))
-        print("\nREADME targets:\n" + model_cards.targets_summary(results))
+        print("\ndocs/benchmarks.md targets:\n" + model_cards.targets_summary(results))
     return 0
 
 

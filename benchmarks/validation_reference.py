@@ -17,7 +17,7 @@ and masks), the degraded input, the untrained model (a zero-started correction r
 its input, or the in-graph diffusion fill), and the classical peers: BM3D and
 scikit-image TV at each crop's true sigma for denoising; scikit-image biharmonic and
 OpenCV Telea for inpainting. These are validation numbers, for watching a run; the
-quality benchmark on the test split is what the README reports.
+quality benchmark on the test split is what the README and docs/benchmarks.md report.
 """
 
 import argparse

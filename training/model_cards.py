@@ -237,7 +237,7 @@ def readme_table(results):
 
 
 def targets_summary(results):
-    """The README's list of issue-5 targets: one verdict line per preset and target, in
+    """The list of targets in docs/benchmarks.md: one verdict line per preset and target, in
     the cards' words, each prefixed with the preset's name."""
     lines = []
     for name in sorted(p.name for p in PRESETS_DIR.iterdir() if (p / "metadata.json").is_file()):

@@ -1,5 +1,5 @@
 """Markdown tables of the quality benchmark's results (`benchmarks/quality.py`), as the
-README and the model cards show them. `results` is the benchmark's JSON dict."""
+docs/benchmarks.md and the model cards show them. `results` is the benchmark's JSON dict."""
 
 import numpy as np
 
@@ -93,7 +93,7 @@ def generation_table(results):
 
 
 def tables(results):
-    """All tables as markdown, in the README's order."""
+    """All tables as markdown, in the order of docs/benchmarks.md."""
     data = results.get("repair_data", {})
     photos = (f"{data.get('dataset')} {data.get('split')} split, {data.get('crops')} crops "
               f"{data.get('crop_size')} x {data.get('crop_size')} of {data.get('photos')} photos")
