@@ -104,13 +104,13 @@ def test_every_notebook_is_covered():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_committed_notebook_matches_the_generator(name):
-    """The committed cells are what build_notebooks.py writes (edit there, rebuild,
+    """The committed cells are their `NN_name.py` source's (edit there, rebuild,
     re-run), and the committed outputs come from a run without errors."""
     committed = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     built = builder.build(f"{name}.ipynb")
     assert [(c.cell_type, c.source) for c in committed.cells] == [
         (c.cell_type, c.source) for c in built.cells], (
-        f"{name}.ipynb differs from notebooks/build_notebooks.py: run "
+        f"{name}.ipynb differs from notebooks/{name}.py: run "
         "`python notebooks/build_notebooks.py` and then `python notebooks/run_notebooks.py "
         "--in-place`")
     code_cells = [c for c in committed.cells if c.cell_type == "code"]
