@@ -32,36 +32,73 @@ def replica_share(loss):
     return loss / replicas if replicas > 1 else loss
 
 
+def standard_compile_parts(optimizer, loss, metrics):
+    """(optimizer, loss or None for the standard one, whether the metrics are standard)
+    for compile arguments in keras-hub's convention ("auto" = standard; None is taken as
+    "auto" for the optimizer and the loss, which Keras cannot train without)."""
+    if optimizer in ("auto", None):
+        optimizer = keras.optimizers.Adam(learning_rate=DEFAULT_LEARNING_RATE)
+    loss = None if loss in ("auto", None) else loss
+    standard_metrics = isinstance(metrics, str) and metrics == "auto"
+    return optimizer, loss, standard_metrics
+
+
+def auto_metrics_in_config(model, config):
+    """A compile config with `metrics="auto"` when the model's metrics are the standard
+    ones, and [] for none (so that no file says None, which older files used for the
+    standard metrics)."""
+    if config is not None:
+        if getattr(model, "_standard_metrics", False):
+            config["metrics"] = "auto"
+        elif config.get("metrics") is None:
+            config["metrics"] = []
+    return config
+
+
+def compile_arguments_from_config(config):
+    """The compile arguments of a saved compile config; `metrics: None` (files written
+    before "auto") means the standard metrics, as it did then."""
+    arguments = deserialize_keras_object(config)
+    if arguments.get("metrics") is None:
+        arguments["metrics"] = "auto"
+    return arguments
+
+
 class RestorationTraining:
     """Mixin for functional models whose output is a restored image in [0, 1]."""
 
     def _has_mask_input(self):
         return isinstance(self.input, dict) and "mask" in self.input
 
-    def compile(self, optimizer=None, loss=None, metrics=None, **kwargs):
-        """With no arguments: Adam(1e-3), `ReconstructionLoss` (L1 + SSIM, hole-weighted
-        when the model takes a mask) and PSNR / SSIM (plus hole PSNR / SSIM with a mask).
-        Any argument given replaces that part of the standard setup."""
-        optimizer = optimizer or keras.optimizers.Adam(learning_rate=DEFAULT_LEARNING_RATE)
-        standard_metrics = metrics is None
-        loss = loss or ReconstructionLoss()
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """keras-hub's convention: "auto" (the default) is the standard part: Adam(1e-3),
+        `ReconstructionLoss` (L1 + SSIM, hole-weighted when the model takes a mask) and
+        PSNR / SSIM (plus hole PSNR / SSIM with a mask). Anything else replaces that part
+        as in `keras.Model.compile`: `metrics=None` means no metrics."""
+        optimizer, loss, standard_metrics = standard_compile_parts(optimizer, loss, metrics)
+        loss = ReconstructionLoss() if loss is None else loss
         metrics = [PSNR(), SSIM()] if standard_metrics else metrics
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
         hole_metrics = [MaskedPSNR(), MaskedSSIM()] if standard_metrics else []
-        self.hole_metrics = hole_metrics if self._has_mask_input() else []
+        self._set_hole_metrics(hole_metrics if self._has_mask_input() else [])
         self._standard_metrics = standard_metrics
 
+    def _set_hole_metrics(self, metrics):
+        # Keras tracks Metric attributes in `_metrics` and keeps them when the attribute is
+        # reassigned: untrack the previous compile's, or a recompiled model reports them.
+        for old in getattr(self, "hole_metrics", []):
+            if old in self._metrics:
+                self._metrics.remove(old)
+        self.hole_metrics = metrics
+
     def get_compile_config(self):
-        """Keras' compile config, with `metrics=None` when they were the standard ones
+        """Keras' compile config, with `metrics="auto"` when they were the standard ones
         so that loading recreates the hole metrics too."""
-        config = super().get_compile_config()
-        if config is not None and getattr(self, "_standard_metrics", False):
-            config["metrics"] = None
-        return config
+        return auto_metrics_in_config(self, super().get_compile_config())
 
     def compile_from_config(self, config):
         """Recompile a loaded model with what it was compiled with (see `compile`)."""
-        self.compile(**deserialize_keras_object(config))
+        self.compile(**compile_arguments_from_config(config))
         self.optimizer.build(self.trainable_variables)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):

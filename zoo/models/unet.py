@@ -17,7 +17,7 @@ from zoo.image_layers import (
 )
 from zoo.losses import SegmentationLoss
 from zoo.metrics import MeanDice, MeanIoU
-from zoo.models.restoration import DEFAULT_LEARNING_RATE, RestorationTraining
+from zoo.models.restoration import RestorationTraining, standard_compile_parts
 from zoo.models.stored_config import StoredConfig
 from zoo.registry import register_model
 
@@ -175,18 +175,18 @@ class UNet(RestorationTraining, StoredConfig, keras.Model):
             noise_level_input=noise_level_input, pixel_unshuffle=pixel_unshuffle,
         )
 
-    def compile(self, optimizer=None, loss=None, metrics=None, **kwargs):
-        """With no arguments: the standard setup for the head (see the class docstring)."""
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """"auto" (the default) is the standard part for the head (see the class
+        docstring); anything else replaces it as in `keras.Model.compile`."""
         if self.head == "image":
             return super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+        optimizer, loss, standard_metrics = standard_compile_parts(optimizer, loss, metrics)
         keras.Model.compile(
-            self,
-            optimizer=optimizer or keras.optimizers.Adam(learning_rate=DEFAULT_LEARNING_RATE),
-            loss=loss or SegmentationLoss(self.num_classes),
+            self, optimizer=optimizer,
+            loss=SegmentationLoss(self.num_classes) if loss is None else loss,
             metrics=[MeanIoU(self.num_classes), MeanDice(self.num_classes)]
-            if metrics is None else metrics,
+            if standard_metrics else metrics,
             **kwargs,
         )
-        self.hole_metrics = []
-        self._standard_metrics = metrics is None
-
+        self._set_hole_metrics([])
+        self._standard_metrics = standard_metrics
