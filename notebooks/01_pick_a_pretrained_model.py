@@ -57,12 +57,12 @@ def show_grid(rows, size=3.0, cmap="gray"):
 # %% [markdown]
 # ## The zoo
 #
-# `zoo.list_presets(task=None)` returns each preset's `metadata.json`: task, data,
-# training steps, parameter count, the metrics measured on held-out validation data
-# and the weights' sha256 (checked by `zoo.load`).
+# `zoo.list_presets(task=None)` names the presets; `zoo.preset_info(name)` returns a
+# preset's `metadata.json`: task, data, training steps, parameter count, the metrics
+# measured on held-out validation data and the weights' sha256 (checked by `zoo.load`).
 
 # %%
-presets = zoo.list_presets()
+presets = [zoo.preset_info(name) for name in zoo.list_presets()]
 rows = ["| preset | task | architecture | parameters | weights | validation metrics |",
         "|---|---|---|---:|---:|---|"]
 for meta in presets:
@@ -73,7 +73,7 @@ for meta in presets:
                 f"{metrics or '-'} |")
 display(Markdown("\n".join(rows)))
 print(f"{len(presets)} presets:", ", ".join(m["name"] for m in presets))
-print("inpainting presets:", [m["name"] for m in zoo.list_presets("inpaint")])
+print("inpainting presets:", zoo.list_presets("inpaint"))
 
 # %% [markdown]
 # ## Load

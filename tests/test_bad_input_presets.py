@@ -7,6 +7,7 @@ or key; `zoo list` still lists the others and shows the broken one with its reas
 
 import json
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -64,7 +65,7 @@ def _listed_as_broken(message, capsys):
     row = next(line for line in out.splitlines() if line.startswith(NAME))
     assert "BROKEN" in row and message in row
     with pytest.warns(UserWarning, match=NAME):
-        names = [meta["name"] for meta in zoo.list_presets()]
+        names = zoo.list_presets()
     assert NAME not in names and len(names) == len(presets.preset_names()) - 1
 
 
@@ -152,7 +153,6 @@ def test_a_missing_config_is_named(broken, capsys):
     (b"unet-denoise-natural", TypeError, "got bytes"),
     ({"task": "denoise"}, TypeError, "needs a 'name'"),
     (f"../presets/{NAME}", PresetError, "Unknown preset"),
-    (str(presets.PRESETS_DIR / NAME), PresetError, "Unknown preset"),
     ("model.keras", PresetError, "keras.saving.load_model"),
 ])
 def test_load_refuses_what_is_not_a_preset_name(name, error, message):
@@ -165,7 +165,39 @@ def test_load_refuses_a_compile_that_is_not_a_bool():
         zoo.load(NAME, compile="no")
 
 
-def test_load_takes_a_dict_from_list_presets():
-    meta = next(m for m in zoo.list_presets() if m["name"] == "dcgan-digits")
+def test_load_takes_a_dict_from_preset_info():
+    meta = zoo.preset_info("dcgan-digits")
     model = zoo.load(meta, compile=False)
     assert model.count_params() == meta["parameters"]
+
+
+def test_from_preset_on_each_family_and_a_copied_folder(tmp_path):
+    import shutil
+
+    from zoo.presets import PRESETS_DIR
+
+    assert isinstance(zoo.DCGAN.from_preset("dcgan-digits", compile=False), zoo.DCGAN)
+    assert isinstance(zoo.ConvAutoencoderInpainter.from_preset("inpainter-natural"),
+                      zoo.ConvAutoencoderInpainter)
+    with pytest.raises(zoo.PresetError, match="is a DCGAN, not a UNet: use DCGAN.from_preset"):
+        zoo.UNet.from_preset("dcgan-digits")
+    copied = tmp_path / "unet-segment-shapes"
+    shutil.copytree(PRESETS_DIR / "unet-segment-shapes", copied)
+    from_folder = zoo.UNet.from_preset(copied, compile=False)
+    shipped = zoo.load("unet-segment-shapes", compile=False)
+    for a, b in zip(from_folder.get_weights(), shipped.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert zoo.preset_info(copied)["sha256"] == zoo.preset_info("unet-segment-shapes")["sha256"]
+    with open(copied / "model.weights.h5", "r+b") as weights:  # the same checks apply
+        weights.seek(-100, 2)
+        weights.write(b"\0" * 100)
+    with pytest.raises(zoo.PresetError, match="is corrupted"):
+        zoo.load(str(copied))
+    with pytest.raises(zoo.PresetError, match="a folder without metadata.json"):
+        zoo.load(tmp_path)
+
+
+def test_list_presets_gives_names_and_preset_info_the_details():
+    names = zoo.list_presets()
+    assert names == sorted(names) and all(isinstance(name, str) for name in names)
+    assert [zoo.preset_info(name)["name"] for name in names] == names

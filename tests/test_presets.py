@@ -54,9 +54,10 @@ def test_golden_output(name):
 
 
 def test_list_presets_filters_by_task():
-    assert {m["name"] for m in zoo.list_presets("inpaint")} == {
-        n for n, t in EXPECTED.items() if t == "inpaint"}
-    assert len(zoo.list_presets()) == len(EXPECTED)
+    assert zoo.list_presets("inpaint") == sorted(
+        n for n, t in EXPECTED.items() if t == "inpaint")
+    assert zoo.list_presets() == sorted(EXPECTED)
+    assert all(zoo.preset_info(name)["task"] == EXPECTED[name] for name in EXPECTED)
     with pytest.raises(ValueError, match="Unknown task 'paint'"):
         zoo.list_presets("paint")
 

@@ -2,8 +2,9 @@
 
     import zoo
     zoo.list_models()
-    zoo.list_presets()                 # pretrained, shipped with the package
-    denoiser = zoo.load("unet-denoise-natural")
+    zoo.list_presets()                 # names of the pretrained presets in the package
+    zoo.preset_info("unet-denoise-natural")      # its metadata: data, metrics, sha256
+    denoiser = zoo.load("unet-denoise-natural")  # or UNet.from_preset(...), or a folder
     model = zoo.create_model("unet", image_shape=(64, 64, 3))
     model.compile()          # the model's standard loss, metrics and optimizer
     model.fit(x, y)
@@ -18,7 +19,7 @@ from zoo.models.dcgan import DCGAN, dcgan
 from zoo.models.dcgan_networks import DCGANDiscriminator, DCGANGenerator
 from zoo.models.gan_optimizers import GANOptimizers
 from zoo.models.unet import UNet
-from zoo.presets import PresetError, list_presets, load
+from zoo.presets import PresetError, list_presets, load, preset_info
 from zoo.registry import create_model, get_entry, list_models
 
 __version__ = "0.1.0"
@@ -39,4 +40,5 @@ __all__ = [
     "load",
     "losses",
     "metrics",
+    "preset_info",
 ]

@@ -6,6 +6,7 @@ from keras import layers
 from zoo import layers as blocks
 from zoo.hole_fill import DiffusionFill, fill_settings_from
 from zoo.image_layers import AddResidual, Composite, CropToSize, HideHoles, PadToMultiple
+from zoo.models.from_preset import FromPreset
 from zoo.models.restoration import RestorationTraining
 from zoo.models.stored_config import StoredConfig
 from zoo.registry import register_model
@@ -15,7 +16,7 @@ BOTTLENECKS = ("conv", "dense")
 
 @register_model("conv_autoencoder_inpainter", family="inpainter", task="inpaint")
 @keras.saving.register_keras_serializable(package="zoo")
-class ConvAutoencoderInpainter(RestorationTraining, StoredConfig, keras.Model):
+class ConvAutoencoderInpainter(FromPreset, RestorationTraining, StoredConfig, keras.Model):
     """Encoder-decoder that fills the holes of `image` marked by `mask`.
 
     Inputs (a dict): `image` (B, H, W, C) float32 in [0, 1] and `mask`

@@ -7,6 +7,7 @@ from zoo.layers import check_choice
 from zoo.losses import ADVERSARIAL_LOSSES
 from zoo.models import gan_train_steps
 from zoo.models.dcgan_networks import DCGANDiscriminator, DCGANGenerator
+from zoo.models.from_preset import FromPreset
 from zoo.models.gan_optimizers import GANOptimizers
 from zoo.registry import register_model
 
@@ -19,7 +20,7 @@ def _dcgan_optimizer():
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class DCGAN(keras.Model):
+class DCGAN(FromPreset, keras.Model):
     """Holds a generator and a discriminator; `fit(images)` trains both.
 
     `fit` takes images (B, H, W, C) float32 in [0, 1] (targets, if any, are

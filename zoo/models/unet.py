@@ -17,6 +17,7 @@ from zoo.image_layers import (
 )
 from zoo.losses import SegmentationLoss
 from zoo.metrics import MeanDice, MeanIoU
+from zoo.models.from_preset import FromPreset
 from zoo.models.restoration import RestorationTraining, standard_compile_parts
 from zoo.models.stored_config import StoredConfig
 from zoo.registry import register_model
@@ -26,7 +27,7 @@ HEADS = ("image", "segmentation")
 
 @register_model("unet", family="unet", task="restore / segment")
 @keras.saving.register_keras_serializable(package="zoo")
-class UNet(RestorationTraining, StoredConfig, keras.Model):
+class UNet(FromPreset, RestorationTraining, StoredConfig, keras.Model):
     """Encoder-decoder with skip connections for image repair or segmentation.
 
     Any H and W (at least pixel_unshuffle * 2**depth) are taken: inputs are padded at

@@ -1,6 +1,7 @@
 """Pretrained presets shipped with the package: `list_presets()` and `load(name)`.
 
-Each preset is a folder next to this file:
+Each preset is a folder next to this file (or anywhere, given by its path: a copied
+preset, or your own from `python -m training.make_preset`, passes the same checks):
 
     recipe.toml        the recipe it was trained with (`python -m training.make_preset NAME`)
     config.json        {"architecture": ..., "config": ...} for `zoo.create_model`
@@ -63,27 +64,46 @@ def preset_names():
 
 
 def _preset_name(name):
-    """`name` as a preset name: a str, or the "name" of a dict from `list_presets()`."""
+    """`name` as a preset reference: a shipped preset's name, or the path of a preset
+    folder elsewhere (str or Path; a folder holding metadata.json or config.json); a
+    metadata dict (`preset_info`) stands for its "name"."""
     if isinstance(name, dict):
         if not isinstance(name.get("name"), str):
             raise TypeError("A preset given as a dict needs a 'name' (a dict from "
-                            "zoo.list_presets()).")
+                            "zoo.preset_info()).")
         name = name["name"]
+    if isinstance(name, os.PathLike):
+        name = os.fspath(name)
     if not isinstance(name, str):
         raise TypeError(f"A preset is a name (str) such as {', '.join(preset_names()[:2])}, "
-                        f"or a dict from zoo.list_presets(); got {type(name).__name__}.")
-    if name not in preset_names():
-        hint = (" For a .keras file use keras.saving.load_model."
-                if name.endswith(".keras") else "")
-        raise PresetError(f"Unknown preset {name!r}. Presets: {', '.join(preset_names())}."
-                          + hint)
-    return name
+                        f"or the path of a preset folder; got {type(name).__name__}.")
+    if name in preset_names():
+        return name
+    folder = Path(name).expanduser()
+    if folder.is_dir() and any((folder / f).is_file() for f in PRESET_FILES):
+        return str(folder.resolve())
+    hint = (" For a .keras file use keras.saving.load_model."
+            if name.endswith(".keras") else "")
+    if folder.is_dir():
+        hint = f" {name} is a folder without {' or '.join(PRESET_FILES)}."
+    raise PresetError(f"Unknown preset {name!r}. Presets: {', '.join(preset_names())}, "
+                      "or the path of a preset folder." + hint)
+
+
+def _folder(name):
+    """The folder of a reference from `_preset_name` (a shipped name or a folder path)."""
+    return PRESETS_DIR / name if name in preset_names() else Path(name)
+
+
+def _label(name):
+    """The preset's name as its files call it: the folder's name."""
+    return _folder(name).name
 
 
 def _file_in(name, filename, key):
     """PRESETS_DIR/name/filename, refused unless it is a plain file name that stays inside
     the preset folder (no folders, `..` or links out of it)."""
-    folder = (PRESETS_DIR / name).resolve()
+    folder = _folder(name).resolve()
     path = folder / filename
     if filename in ("", ".", "..") or Path(filename).name != filename \
             or not path.resolve().is_relative_to(folder):
@@ -93,7 +113,7 @@ def _file_in(name, filename, key):
 
 
 def _read_json(name, filename):
-    path = PRESETS_DIR / name / filename
+    path = _folder(name) / filename
     if not path.is_file():
         raise PresetError(f"Preset {name!r}: {path} is missing. Reinstall the package.")
     try:
@@ -122,7 +142,7 @@ def metadata(name):
     meta = _read_json(name, "metadata.json")
     _check_keys(name, "metadata.json", meta, REQUIRED_KEYS)
     problem = None
-    if meta["name"] != name:
+    if meta["name"] != _label(name):
         problem = f"key 'name' is {meta['name']!r}, not the folder's name"
     elif meta["task"] not in TASKS:
         problem = f"key 'task' is {meta['task']!r}, not one of {', '.join(TASKS)}"
@@ -143,7 +163,7 @@ def read_config(name, meta=None):
     """The preset's config.json ({"architecture": str, "config": dict}) after checking
     it matches the sha256 recorded in metadata.json ("config_sha256")."""
     meta = meta or metadata(name)
-    path = PRESETS_DIR / name / "config.json"
+    path = _folder(name) / "config.json"
     if path.is_file():
         actual = sha256_of(path)
         if actual != meta["config_sha256"]:
@@ -177,9 +197,10 @@ def scan_presets():
 
 
 def list_presets(task=None):
-    """Metadata dicts of the shipped presets, optionally only those of `task`
-    (`inpaint`, `denoise`, `segment` or `generate`). A broken preset is left out
-    with a warning naming it and the problem (`zoo list` shows it as broken)."""
+    """Names of the shipped presets, sorted, optionally only those of `task` (`inpaint`,
+    `denoise`, `segment` or `generate`); `preset_info(name)` gives a preset's details. A
+    broken preset is left out with a warning naming it and the problem (`zoo list` shows
+    it as broken)."""
     if task is not None and task not in TASKS:
         raise ValueError(f"Unknown task {task!r}; choose one of {', '.join(TASKS)}.")
     found = []
@@ -187,8 +208,15 @@ def list_presets(task=None):
         if problem:
             warnings.warn(f"{problem} (left out of list_presets)", stacklevel=2)
         elif task is None or meta["task"] == task:
-            found.append(meta)
+            found.append(meta["name"])
     return found
+
+
+def preset_info(name):
+    """A preset's metadata.json as a dict (task, data and split, training, metrics on
+    held-out data, parameters, sha256 of its files), its keys checked; `name` is a
+    shipped preset's name or a preset folder's path."""
+    return metadata(name)
 
 
 def _weights_present(name, meta):
@@ -217,7 +245,7 @@ def verify_weights(name, meta=None):
 def record_config_sha256(name):
     """Write config.json's sha256 into metadata.json ("config_sha256", after "sha256"),
     atomically; for a preset whose config.json was written or edited on purpose."""
-    folder = PRESETS_DIR / _preset_name(name)
+    folder = _folder(_preset_name(name))
     meta = _read_json(name, "metadata.json")
     digest = sha256_of(folder / "config.json")
     updated = {}
@@ -240,7 +268,8 @@ def record_config_sha256(name):
 
 def load(name, compile=True):
     """The pretrained preset `name` as a zoo model, its files checked and its weights
-    loaded. `name` is a preset name or a metadata dict from `list_presets()`.
+    loaded. `name` is a shipped preset's name (`list_presets()`), the path of a preset
+    folder elsewhere (the same checks), or a metadata dict (`preset_info`).
 
     With `compile=True` (default) it is compiled with its standard loss and metrics,
     ready for `fit` (fine-tuning) or `evaluate`. Raises `PresetError` (a ValueError)
