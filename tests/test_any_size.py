@@ -50,6 +50,23 @@ def test_tiled_equals_one_pass(denoiser, height, width, tile):
     np.testing.assert_allclose(tiled, one_pass, atol=2e-6)
 
 
+def test_a_deep_denoiser_is_tiled_exactly_at_1000_by_750():
+    # unet_denoise_photos' depth, pooling and pixel-unshuffle (its reach, 217 px), at
+    # narrow widths so the test stays cheap
+    model = zoo.create_model("unet", filters=[2, 4, 4, 4], activation="leaky_relu",
+                             pooling="avg", normalization="none", residual=True,
+                             pixel_unshuffle=2, noise_level_input=True)
+    head = model.get_layer("to_image")
+    rng = np.random.default_rng(4)
+    head.set_weights([rng.normal(0, 0.2, w.shape).astype("float32")
+                      for w in head.get_weights()])
+    assert 200 < receptive_radius(model) < 250
+    image = rng.random((750, 1000, 3)).astype("float32")
+    level = np.full((1, 1), 25 / 255, "float32")
+    one_pass = model.predict({"image": image[None], "noise_level": level}, verbose=0)[0]
+    np.testing.assert_allclose(apply_to_image(model, image, sigma=25), one_pass, atol=2e-6)
+
+
 def test_a_model_with_global_context_keeps_the_default_overlap():
     inpainter = zoo.create_model("unet", filters=[4, 8], normalization="none",
                                  mask_input=True, fill_holes=True)

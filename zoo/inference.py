@@ -18,7 +18,9 @@ DEFAULT_TILE = 512    # pixels per tile side; bounds memory on large photos
 # is wider than RADIUS_PROBE can measure (a model with global context, such as the
 # in-graph diffusion fill of an inpainter): tiles then approximate the one-pass result.
 DEFAULT_OVERLAP = 32
-RADIUS_PROBE = 384    # side of the random images `receptive_radius` measures on
+# Side of the random images `receptive_radius` measures on: it sees radii up to half of
+# it. A four-level U-Net on pixel-unshuffled input reaches 217 px (unet_denoise_photos).
+RADIUS_PROBE = 768
 
 
 def size_factor(model):
