@@ -13,10 +13,10 @@ OUTPUT_NAMES = {"inpainted": "image", "restored": "image", "segmentation": "segm
 
 
 def serving_model(model):
-    """The functional model that is exported: a DCGAN's generator, else the model."""
-    from zoo.models.dcgan import DCGAN
-
-    return model.generator if isinstance(model, DCGAN) else model
+    """The functional model that is exported: the family's `served_network()` (a DCGAN's
+    generator), or the model itself when it is not a zoo model."""
+    served = getattr(model, "served_network", None)
+    return served() if served is not None else model
 
 
 def input_shapes(model, input_size=None, batch_size=None):

@@ -1,3 +1,4 @@
+import keras
 import pytest
 
 import zoo
@@ -43,3 +44,15 @@ def test_level_filters(filters, depth, expected):
 def test_bad_knobs_raise_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         zoo.create_model("conv_autoencoder_inpainter", **kwargs)
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_every_family_declares_its_contract(name):
+    from zoo.conventions import TASKS
+
+    model = zoo.create_model(name)
+    assert model.task in TASKS
+    served = model.served_network()
+    assert isinstance(served, keras.Model) and served in model.networks()
+    assert isinstance(model.own_train_step, bool)
+    assert model.own_train_step == (model.task == "generate")

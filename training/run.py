@@ -213,12 +213,10 @@ def _check_crop(model, crop):
 def compile_model(model, recipe, total_steps, schedule_offset=0):
     """Compile with the recipe's optimizer and schedule (the model's standard loss);
     schedule_offset: see `schedule_offset`."""
-    from zoo.models.dcgan import DCGAN
-
     training = recipe.training
     jit = True if keras.backend.backend() == "jax" else training.jit_compile
     offset = dict(schedule_offset=schedule_offset)
-    if isinstance(model, DCGAN):
+    if model.own_train_step:  # a GAN's compile takes its two optimizers and its loss
         model.compile(d_optimizer=build_optimizer(training, total_steps, gan=True, **offset),
                       g_optimizer=build_optimizer(training, total_steps, gan=True,
                                                   ema=training.generator_ema, **offset),

@@ -20,26 +20,18 @@ from zoo.conventions import TASKS
 
 
 def task_of(model):
-    """The task a zoo model is trained for, read from its inputs and outputs."""
-    from zoo.models.dcgan import DCGAN
-
-    if isinstance(model, DCGAN):
-        return "generate"
-    if model.output_names == ["segmentation"]:
-        return "segment"
-    if isinstance(model.input, dict) and "mask" in model.input:
-        return "inpaint"
-    return "denoise"
+    """The task a zoo model is trained for: its family's contract (`model.task`, see
+    zoo.models.contract); a ValueError for a model that declares none."""
+    task = getattr(model, "task", None)
+    if task not in TASKS:
+        raise ValueError(f"{getattr(model, 'name', model)!r} is not a zoo model (it "
+                         f"declares no task among {', '.join(TASKS)}).")
+    return task
 
 
 def model_image_shape(model):
-    """(H, W, C) the model takes; H and W are None where any size is accepted."""
-    from zoo.models.dcgan import DCGAN
-
-    if isinstance(model, DCGAN):
-        return tuple(model.image_shape)
-    image = model.input["image"] if isinstance(model.input, dict) else model.input
-    return tuple(image.shape[1:])
+    """(H, W, C) the model takes or makes; H and W are None where any size is accepted."""
+    return tuple(model.image_shape)
 
 
 @dataclass(frozen=True)

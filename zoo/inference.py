@@ -136,9 +136,7 @@ def check_mask(mask, height, width):
 
 def _image_input(model):
     """The model's `image` input tensor; a clear error for models that take no image."""
-    from zoo.models.dcgan import DCGAN
-
-    if isinstance(model, DCGAN):
+    if getattr(model, "task", None) == "generate":
         raise ValueError("A DCGAN generates images from noise: use model.generate(count), "
                          "not apply_to_image.")
     try:

@@ -37,9 +37,8 @@ KINDS = ("conv", "activation")
 # === Which network and which layers ===
 
 def _is_dcgan(model):
-    from zoo.models.dcgan import DCGAN
-
-    return isinstance(model, DCGAN)
+    networks = getattr(model, "networks", None)
+    return networks is not None and len(networks()) > 1
 
 
 def _network(model, part=None, images=True):

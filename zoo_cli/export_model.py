@@ -83,7 +83,7 @@ def load_exportable(name_or_path):
         raise ValueError(f"{path} is not a loadable .keras model "
                          f"({type(error).__name__}: {str(error)[:200]}).") from None
     names = {t.name for t in getattr(model, "inputs", None) or []}
-    if not (names & {"image", "latent"} or isinstance(model, zoo.DCGAN)):
+    if not (names & {"image", "latent"} or hasattr(model, "served_network")):
         raise ValueError(f"{path} is not a zoo model: its inputs are {sorted(names)}, "
                          "expected image (+ mask) or latent.")
     return model, str(path), _run_recipe(path)

@@ -33,7 +33,6 @@ def cmd_list(args):
 
 
 def cmd_info(args):
-    from zoo.models.dcgan import DCGAN
     from zoo.registry import create_model, get_entry
 
     entry = get_entry(args.name)
@@ -43,8 +42,7 @@ def cmd_info(args):
     print("default config:")
     for key, value in entry.config_keys().items():
         print(f"  {key} = {json.dumps(value)}")
-    parts = [model.generator, model.discriminator] if isinstance(model, DCGAN) else [model]
-    for part in parts:
+    for part in model.networks():
         print(f"{part.name}: {part.count_params():,} parameters")
         print("\n".join(_io_lines(part)))
     return 0

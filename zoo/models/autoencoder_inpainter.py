@@ -6,6 +6,7 @@ from keras import layers
 from zoo import layers as blocks
 from zoo.hole_fill import DiffusionFill, fill_settings_from
 from zoo.image_layers import AddResidual, Composite, CropToSize, HideHoles, PadToMultiple
+from zoo.models.contract import SingleNetwork
 from zoo.models.from_preset import FromPreset
 from zoo.models.restoration import RestorationTraining
 from zoo.models.stored_config import StoredConfig
@@ -16,7 +17,8 @@ BOTTLENECKS = ("conv", "dense")
 
 @register_model("conv_autoencoder_inpainter", family="inpainter", task="inpaint")
 @keras.saving.register_keras_serializable(package="zoo")
-class ConvAutoencoderInpainter(FromPreset, RestorationTraining, StoredConfig, keras.Model):
+class ConvAutoencoderInpainter(SingleNetwork, FromPreset, RestorationTraining, StoredConfig,
+                               keras.Model):
     """Encoder-decoder that fills the holes of `image` marked by `mask`.
 
     Inputs (a dict): `image` (B, H, W, C) float32 in [0, 1] and `mask`
@@ -48,6 +50,8 @@ class ConvAutoencoderInpainter(FromPreset, RestorationTraining, StoredConfig, ke
             the mask and predicts a correction to it (last layer zero at the start, so
             an untrained model returns the fill), as the U-Net's option does.
     """
+
+    task = "inpaint"  # the contract (zoo.models.contract)
 
     def __init__(self, image_shape=(None, None, 3), filters=(32, 64, 128), depth=None,
                  kernel_size=3, pooling="max", upsampling="transpose", bottleneck="conv",

@@ -55,6 +55,17 @@ class DCGAN(FromPreset, keras.Model):
             return self.generator(inputs, training=training)
         return self.discriminator(inputs, training=training)
 
+    # === The contract (zoo.models.contract) ===
+    task = "generate"
+    own_train_step = True
+
+    def served_network(self):
+        """The generator: what is served and exported (latent in, image out)."""
+        return self.generator
+
+    def networks(self):
+        return [self.generator, self.discriminator]
+
     def compile(self, d_optimizer=None, g_optimizer=None, loss="bce", r1_gamma=0.0, **kwargs):
         """Standard setup with no arguments: Adam(2e-4, beta_1=0.5) for both networks and
         the non-saturating BCE loss.

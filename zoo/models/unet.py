@@ -17,6 +17,7 @@ from zoo.image_layers import (
 )
 from zoo.losses import SegmentationLoss
 from zoo.metrics import MeanDice, MeanIoU
+from zoo.models.contract import SingleNetwork
 from zoo.models.from_preset import FromPreset
 from zoo.models.restoration import RestorationTraining, standard_compile_parts
 from zoo.models.stored_config import StoredConfig
@@ -27,7 +28,7 @@ HEADS = ("image", "segmentation")
 
 @register_model("unet", family="unet", task="restore / segment")
 @keras.saving.register_keras_serializable(package="zoo")
-class UNet(FromPreset, RestorationTraining, StoredConfig, keras.Model):
+class UNet(SingleNetwork, FromPreset, RestorationTraining, StoredConfig, keras.Model):
     """Encoder-decoder with skip connections for image repair or segmentation.
 
     Any H and W (at least pixel_unshuffle * 2**depth) are taken: inputs are padded at
@@ -175,6 +176,13 @@ class UNet(FromPreset, RestorationTraining, StoredConfig, keras.Model):
             residual=residual, mask_input=mask_input, fill_holes=fill_holes,
             noise_level_input=noise_level_input, pixel_unshuffle=pixel_unshuffle,
         )
+
+    @property
+    def task(self):
+        """The contract's task (zoo.models.contract): set by the head and the inputs."""
+        if self.head == "segmentation":
+            return "segment"
+        return "inpaint" if self.mask_input else "denoise"
 
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
         """"auto" (the default) is the standard part for the head (see the class

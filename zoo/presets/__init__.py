@@ -311,10 +311,8 @@ def run_preset_model(model, inputs):
     """
     from keras import ops
 
-    from zoo.models.dcgan import DCGAN
-
-    if isinstance(model, DCGAN):
-        return ops.convert_to_numpy(model.generator(inputs["latent"], training=False))
+    if model.task == "generate":
+        return ops.convert_to_numpy(model.served_network()(inputs["latent"], training=False))
     x = inputs if isinstance(model.input, dict) else inputs["image"]
     return np.asarray(ops.convert_to_numpy(model(x, training=False)), dtype=np.float32)
 
