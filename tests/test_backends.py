@@ -16,16 +16,16 @@ import zoo
 from training.synthetic import random_batch
 
 assert keras.backend.backend() == "jax"
-configs = {
-    "conv_autoencoder_inpainter": dict(filters=(4, 8), bottleneck="dense",
-                                       image_shape=(16, 16, 3), bottleneck_units=8),
-    "unet": dict(filters=(4, 8), mask_input=True,
+# each family's tiny config, with the options most likely to differ between backends
+variants = {
+    "conv_autoencoder_inpainter": dict(bottleneck="dense", bottleneck_units=8),
+    "unet": dict(image_shape=(None, None, 3),
                  fill_holes=dict(levels=2, steps=1, biharmonic_steps=1)),
-    "dcgan": dict(image_shape=(16, 16, 1), latent_dim=8, generator_filters=(8, 4),
-                  discriminator_filters=(4, 8), spectral_norm=True),
+    "dcgan": dict(spectral_norm=True),
 }
 for name in zoo.list_models():
-    model = zoo.create_model(name, **configs[name])
+    model = zoo.create_model(name, **{**zoo.get_entry(name).tiny_config,
+                                      **variants.get(name, {})})
     if name == "dcgan":  # generator weights averaged (Keras use_ema), swapped in by fit
         model.compile(r1_gamma=1.0, g_optimizer=keras.optimizers.Adam(
             2e-4, beta_1=0.5, use_ema=True, ema_momentum=0.5))

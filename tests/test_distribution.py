@@ -7,12 +7,7 @@ import tensorflow as tf
 import zoo
 from training.synthetic import random_batch
 
-CONFIGS = {
-    "dcgan": dict(image_shape=(16, 16, 1), latent_dim=8, generator_filters=(8, 4),
-                  discriminator_filters=(4, 8)),
-    "unet": dict(filters=(4, 8), image_shape=(16, 16, 3), mask_input=True),
-    "conv_autoencoder_inpainter": dict(filters=(4, 8), image_shape=(16, 16, 3)),
-}
+CONFIGS = {name: zoo.get_entry(name).tiny_config for name in zoo.list_models()}
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))

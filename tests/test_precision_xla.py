@@ -15,12 +15,7 @@ import zoo
 from training.synthetic import random_batch
 from zoo.models.dcgan import DCGAN
 
-CONFIGS = {
-    "dcgan": dict(image_shape=(16, 16, 1), latent_dim=8, generator_filters=(8, 4),
-                  discriminator_filters=(4, 8), seed=1),
-    "unet": dict(filters=(4, 8), image_shape=(16, 16, 3), mask_input=True),
-    "conv_autoencoder_inpainter": dict(filters=(4, 8), image_shape=(16, 16, 3)),
-}
+CONFIGS = {name: zoo.get_entry(name).tiny_config for name in zoo.list_models()}
 LEARNING_RATE = 0.05
 
 

@@ -50,7 +50,8 @@ def test_bad_knobs_raise_clear_errors(kwargs, match):
 def test_every_family_declares_its_contract(name):
     from zoo.conventions import TASKS
 
-    model = zoo.create_model(name)
+    model = zoo.create_model(name, **zoo.get_entry(name).tiny_config)
+    assert model.count_params() < 50_000  # tiny: what the suites build for every family
     assert model.task in TASKS
     served = model.served_network()
     assert isinstance(served, keras.Model) and served in model.networks()

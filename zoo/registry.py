@@ -6,12 +6,15 @@ import inspect
 
 @dataclasses.dataclass(frozen=True)
 class ModelEntry:
-    """One registered architecture: its name, family, task and builder (class or function)."""
+    """One registered architecture: its name, family, task(s), builder (class or
+    function) and `tiny_config`, the constructor arguments of a model small enough for
+    tests (16 x 16 images, a few channels), so suites run over every registered model."""
 
     name: str
     family: str
     task: str
     builder: type
+    tiny_config: dict = dataclasses.field(default_factory=dict)
 
     @property
     def summary(self):
@@ -28,13 +31,13 @@ class ModelEntry:
 _REGISTRY = {}
 
 
-def register_model(name, *, family, task):
+def register_model(name, *, family, task, tiny_config=None):
     """Class or function decorator that registers an architecture under `name`."""
 
     def decorate(builder):
         if name in _REGISTRY:
             raise ValueError(f"A model named {name!r} is already registered.")
-        _REGISTRY[name] = ModelEntry(name, family, task, builder)
+        _REGISTRY[name] = ModelEntry(name, family, task, builder, dict(tiny_config or {}))
         return builder
 
     return decorate

@@ -6,7 +6,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from zoo.registry import create_model, list_models
+from zoo.registry import create_model, get_entry, list_models
 
 # Small configs so the whole job takes about a minute on a 2-core CPU.
 QUICKSTART_CONFIGS = {
@@ -34,7 +34,7 @@ def run_quickstart(out_dir, steps=8, batch_size=8, models=None):
     results = []
     for name in models or list_models():
         start = time.perf_counter()
-        model = create_model(name, **QUICKSTART_CONFIGS.get(name, {}))
+        model = create_model(name, **QUICKSTART_CONFIGS.get(name, get_entry(name).tiny_config))
         model.compile()
         x, y = random_batch(model, batch_size * steps)
         if name == "unet":  # a denoising demo: noisy input, clean target

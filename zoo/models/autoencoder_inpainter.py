@@ -15,7 +15,8 @@ from zoo.registry import register_model
 BOTTLENECKS = ("conv", "dense")
 
 
-@register_model("conv_autoencoder_inpainter", family="inpainter", task="inpaint")
+@register_model("conv_autoencoder_inpainter", family="inpainter", task="inpaint",
+                tiny_config=dict(filters=(4, 8), image_shape=(16, 16, 3)))
 @keras.saving.register_keras_serializable(package="zoo")
 class ConvAutoencoderInpainter(SingleNetwork, FromPreset, RestorationTraining, StoredConfig,
                                keras.Model):

@@ -176,7 +176,9 @@ def _unscaled(optimizer):
     return optimizer
 
 
-@register_model("dcgan", family="gan", task="generate")
+@register_model("dcgan", family="gan", task="generate",
+                tiny_config=dict(image_shape=(16, 16, 1), latent_dim=8, generator_filters=(8, 4),
+                                 discriminator_filters=(4, 8), seed=1))
 def dcgan(image_shape=(32, 32, 3), latent_dim=128, generator_filters=(256, 128, 64),
           discriminator_filters=(64, 128, 256), depth=None, kernel_size=4,
           upsampling="transpose", pooling="strided", generator_activation="relu",

@@ -26,7 +26,8 @@ from zoo.registry import register_model
 HEADS = ("image", "segmentation")
 
 
-@register_model("unet", family="unet", task="restore / segment")
+@register_model("unet", family="unet", task="restore / segment",
+                tiny_config=dict(filters=(4, 8), image_shape=(16, 16, 3), mask_input=True))
 @keras.saving.register_keras_serializable(package="zoo")
 class UNet(SingleNetwork, FromPreset, RestorationTraining, StoredConfig, keras.Model):
     """Encoder-decoder with skip connections for image repair or segmentation.
