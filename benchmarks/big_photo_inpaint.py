@@ -127,6 +127,7 @@ def main():
         "benchmark": "big_photo_inpaint",
         "command": "python benchmarks/big_photo_inpaint.py " + " ".join(sys.argv[1:]),
         "size": [width, height], "hole_fraction": float(hole.mean()), "threads": 1,
+        "load_average": list(__import__("os").getloadavg()),
         "seconds": "'seconds' is the call itself (for zoo predict, the whole command "
                    "including TensorFlow's import); 'process_seconds' the child's wall time",
         "results": rows,
