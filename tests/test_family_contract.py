@@ -3,7 +3,6 @@ contract (task, served network, tiny config) is enough for the shared harness, t
 TFLite export with its verification, and `zoo info` to take it."""
 
 import keras
-import numpy as np
 import pytest
 from keras import layers
 
