@@ -14,6 +14,7 @@ This package imports keras only, never tensorflow.
 """
 
 from zoo import losses, metrics
+from zoo.inference import apply_to_image
 from zoo.models.autoencoder_inpainter import ConvAutoencoderInpainter
 from zoo.models.dcgan import DCGAN, dcgan
 from zoo.models.dcgan_networks import DCGANDiscriminator, DCGANGenerator
@@ -32,6 +33,7 @@ __all__ = [
     "GANOptimizers",
     "PresetError",
     "UNet",
+    "apply_to_image",
     "create_model",
     "dcgan",
     "get_entry",
