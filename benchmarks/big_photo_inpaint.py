@@ -15,6 +15,7 @@ benchmarks/results/big_photo_inpaint.json.
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -80,7 +81,7 @@ def stroke_cover(rng, height, width, fraction):
 
 
 def run_child(code, env_extra):
-    env = {**__import__("os").environ, **ONE_THREAD, **env_extra}
+    env = {**os.environ, **ONE_THREAD, **env_extra}
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=env, check=False)
@@ -127,7 +128,7 @@ def main():
         "benchmark": "big_photo_inpaint",
         "command": "python benchmarks/big_photo_inpaint.py " + " ".join(sys.argv[1:]),
         "size": [width, height], "hole_fraction": float(hole.mean()), "threads": 1,
-        "load_average": list(__import__("os").getloadavg()),
+        "load_average": list(os.getloadavg()),
         "seconds": "'seconds' is the call itself (for zoo predict, the whole command "
                    "including TensorFlow's import); 'process_seconds' the child's wall time",
         "results": rows,
