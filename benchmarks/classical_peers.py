@@ -17,7 +17,8 @@ masks are (H, W) or (H, W, 1) with 1 = hole, 0 = known.
   (4 classes, mean of per-scene `mean_iou`) on the first 32 "validation" scenes:
   0.951 at 64 x 64 and 0.980 at 256 x 256, colour (0.938 at 64 x 64, grey); 0.12 and
   0.7 s a scene on a busy 2-core CPU. Thresholds were chosen on "train" scenes.
-- Metrics: `psnr`, `ssim` (optionally over a mask's pixels), `mean_iou`; `timed`.
+- `timed`. Scores come from `zoo.metrics` (`image_psnr`, `image_ssim`, `label_mean_iou`),
+  the definitions the library's metrics use.
 """
 
 import argparse
@@ -31,7 +32,6 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from skimage.draw import disk, polygon
 from skimage.feature import peak_local_max
-from skimage.metrics import structural_similarity
 from skimage.restoration import denoise_tv_chambolle
 from skimage.restoration import inpaint_biharmonic as skimage_inpaint_biharmonic
 from skimage.segmentation import watershed
@@ -316,39 +316,7 @@ def segment_shapes_classical(image):
     return labels
 
 
-# --- metrics -------------------------------------------------------------------------
-
-def _pair(a, b):
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if a.shape != b.shape or a.ndim not in (2, 3):
-        raise ValueError(f"a and b must be (H, W) or (H, W, C) of one shape, got {a.shape} "
-                         f"and {b.shape}")
-    return (a[..., None], b[..., None]) if a.ndim == 2 else (a, b)
-
-
-def _pixels(mask, a):
-    """(H, W) bool of the pixels to score, from an (H, W) / (H, W, 1) mask or None."""
-    if mask is None:
-        return np.ones(a.shape[:2], bool)
-    pixels = _mask(mask, a)
-    if not pixels.any():
-        raise ValueError("the mask selects no pixel")
-    return pixels
-
-
-def ssim(a, b, mask=None):
-    """SSIM (scikit-image, 7 x 7 window, data range 1) of images in [0, 1]; with a mask
-    the SSIM map is averaged over the pixels where mask == 1 (and all channels).
-    a, b: (H, W) or (H, W, C), sides >= 7; mask: (H, W) or (H, W, 1). In [-1, 1]."""
-    a, b = _pair(a, b)
-    pixels = _pixels(mask, a)
-    if a.shape[-1] == 1:
-        score_map = structural_similarity(a[..., 0], b[..., 0], data_range=1.0, full=True)[1]
-        score_map = score_map[..., None]
-    else:
-        score_map = structural_similarity(a, b, data_range=1.0, channel_axis=-1, full=True)[1]
-    return float(score_map[pixels].mean())
-
+# --- timing --------------------------------------------------------------------------
 
 def timed(fn, *args, repeats=3):
     """(result of the last call, median seconds of `repeats` calls of fn(*args))."""

@@ -22,7 +22,7 @@ from training.images import center_square
 from training.masks import random_mask
 from training.photo_corpus import CorpusError, default_root
 from training.photo_data import photo_arrays, photo_names
-from zoo.metrics import image_psnr, label_mean_iou
+from zoo.metrics import image_psnr, image_ssim, label_mean_iou
 from zoo.presets import metadata, preset_names
 
 PHOTO_SPLIT = "test"         # of the `photos` corpus
@@ -158,7 +158,7 @@ def _score(method_scores, method, group, output, clean, mask, seconds):
     entry = method_scores.setdefault(method, {}).setdefault(
         group, {"psnr": [], "ssim": [], "seconds": []})
     entry["psnr"].append(image_psnr(output, clean, mask))
-    entry["ssim"].append(peers.ssim(output, clean, mask))
+    entry["ssim"].append(image_ssim(output, clean, mask))
     entry["seconds"].append(seconds)
 
 

@@ -152,6 +152,36 @@ def test_masked_ssim():
     assert np.all(np.isnan(to_np(metrics.masked_ssim(y_true, y_pred, border_only))))
 
 
+def test_image_ssim_is_the_library_ssim_on_numpy_images():
+    y_true, y_pred, mask = make_images(1, 4)
+    values, _ = sk_ssim_full(y_true, y_pred)
+    assert metrics.image_ssim(y_pred[0], y_true[0]) == pytest.approx(values[0], abs=1e-5)
+    grey = metrics.image_ssim(y_pred[0, ..., 0], y_true[0, ..., 0])
+    assert grey == pytest.approx(to_np(metrics._ssim(y_true[..., :1], y_pred[..., :1]))[0],
+                                 abs=1e-5)
+    expected = sk_masked_ssim(y_true, y_pred, mask)[0]
+    assert metrics.image_ssim(y_pred[0], y_true[0], mask[0]) == pytest.approx(expected, abs=1e-5)
+    assert metrics.image_ssim(y_pred[0], y_true[0], mask[0, ..., 0]) == pytest.approx(
+        expected, abs=1e-5)
+
+
+@pytest.mark.parametrize("case, message", [("shape", "shapes differ"),
+                                           ("mask", "does not fit"),
+                                           ("border", "no pixel")])
+def test_image_ssim_refuses_what_it_cannot_score(case, message):
+    y_true, y_pred, mask = make_images(1, 5)
+    a, b, m = y_pred[0], y_true[0], mask[0]
+    if case == "shape":
+        b = b[:-1]
+    elif case == "mask":
+        m = m[:-1]
+    else:
+        m = np.zeros_like(m)
+        m[:R] = 1.0
+    with pytest.raises(ValueError, match=message):
+        metrics.image_ssim(a, b, m)
+
+
 # ---- metric classes --------------------------------------------------------------
 
 

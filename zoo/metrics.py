@@ -53,6 +53,31 @@ def image_psnr(a, b, mask=None, max_val=1.0):
     return float(psnr_of_mse(error.mean(), max_val))
 
 
+def image_ssim(a, b, mask=None, max_val=1.0):
+    """numpy: SSIM of image `a` against `b`, (H, W, C) or (H, W) with sides >= 11, values
+    in [0, max_val]: the mean of `ssim_map` (the window of `keras.ops.image.ssim`), or with
+    a mask ((H, W) or (H, W, 1), > 0.5 = scored) its mean over the scored pixels at least
+    5 pixels from the border (see `masked_ssim`). A float in [-1, 1]; ValueError for
+    shapes that differ or a mask that selects no scorable pixel."""
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    if a.shape != b.shape:
+        raise ValueError(f"image shapes differ: {a.shape} and {b.shape}")
+    if a.ndim == 2:
+        a, b = a[..., None], b[..., None]
+    if mask is None:
+        return float(ops.convert_to_numpy(ops.mean(ssim_map(a[None], b[None], max_val))))
+    mask = np.asarray(mask)
+    if mask.ndim == 2:
+        mask = mask[..., None]
+    if mask.shape != a.shape[:2] + (1,):
+        raise ValueError(f"mask shape {mask.shape} does not fit images of {a.shape}")
+    score = masked_ssim(a[None], b[None], (mask > 0.5).astype("float32")[None], max_val)
+    score = float(ops.convert_to_numpy(score)[0])
+    if np.isnan(score):
+        raise ValueError("the mask selects no pixel at least 5 pixels from the border")
+    return score
+
+
 def label_mean_iou(pred_labels, true_labels, num_classes):
     """numpy: mean over the classes present in either (int arrays of one shape, values
     in [0, num_classes)) of |pred == k and true == k| / |pred == k or true == k|; the
