@@ -1,9 +1,11 @@
 """The shared test harness, run over every registered model with tiny configs.
 
-Each model's test file supplies constructor arguments and expected shapes and
-calls these checks (the keras-hub `TestCase.run_*_test` pattern). Checks run
-on the TensorFlow backend; `test_backends.py` repeats build / predict / fit
-under JAX in a subprocess.
+`check_registered_model(name, tmp_path)` runs the checks every family must pass on its
+registry entry's `tiny_config`, reading shapes and value ranges from the family's
+contract and `zoo.conventions` (`test_every_model.py` runs it over `zoo.list_models()`);
+each family's own test file calls the single checks for its knobs (the keras-hub
+`TestCase.run_*_test` pattern). Checks run on the TensorFlow backend;
+`test_backends.py` repeats build / predict / fit under JAX in a subprocess.
 """
 
 import keras
@@ -11,7 +13,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import zoo
 from training.synthetic import random_batch
+from zoo.conventions import TASKS, value_range
 
 
 def predict(model, x):
@@ -141,3 +145,39 @@ def check_bad_input_shape(model, bad_input, match):
     """A wrongly shaped input raises a ValueError whose message matches `match`."""
     with pytest.raises(ValueError, match=match):
         model.predict(bad_input, verbose=0)
+
+
+def check_declared_outputs(model, image_size=(32, 32)):
+    """The served network's outputs at batch 1 and 2: float32, finite, the value range
+    `zoo.conventions` gives their names, and, for an image-to-image task, the input's
+    height and width."""
+    served = model.served_network()
+    for batch in (1, 2):
+        x, _ = random_batch(served, batch, image_size=image_size, seed=batch)
+        out = predict(served, x)
+        assert out.shape[0] == batch and out.dtype == np.float32 and np.all(np.isfinite(out))
+        (name,) = served.output_names
+        bounds = value_range(name)
+        if bounds is not None:
+            assert bounds[0] - 1e-6 <= out.min() and out.max() <= bounds[1] + 1e-6, name
+        if model.task != "generate":
+            image = x["image"] if isinstance(x, dict) else x
+            assert out.shape[1:3] == image.shape[1:3]
+
+
+def check_registered_model(name, tmp_path):
+    """Everything a registered family must pass, built from its `tiny_config`: declared
+    outputs, composited known pixels (inpainters), config and `.keras` round trips, a
+    `fit` step with `compile()`, and a mixed-precision step."""
+    def build():
+        return zoo.create_model(name, **zoo.get_entry(name).tiny_config)
+
+    model = build()
+    assert model.task in TASKS  # an instance's task (a U-Net's follows its head and inputs)
+    check_declared_outputs(model)
+    if model.task == "inpaint":
+        check_known_pixels_unchanged(model)
+    check_config_round_trip(model)
+    check_keras_file_round_trip(model, tmp_path)
+    check_fit_step(build())
+    check_mixed_precision(build)

@@ -37,10 +37,6 @@ def test_serialization(tmp_path):
     harness.check_keras_file_round_trip(model, tmp_path)
 
 
-def test_mixed_precision():
-    harness.check_mixed_precision(lambda: build(image_shape=(16, 16, 3)))
-
-
 def test_bad_inputs():
     with pytest.raises(ValueError, match="divisible by 4"):
         build(image_shape=(30, 32, 3))

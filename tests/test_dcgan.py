@@ -61,16 +61,10 @@ def test_generate_is_seeded():
     assert not np.array_equal(first, other)
 
 
-def test_serialization(tmp_path):
-    gan = build()
-    harness.check_config_round_trip(gan)
+def test_each_network_rebuilds_from_its_config():
+    gan = build()  # the whole GAN's round trips run in test_every_model.py
     harness.check_config_round_trip(gan.generator)
     harness.check_config_round_trip(gan.discriminator)
-    harness.check_keras_file_round_trip(gan, tmp_path)
-
-
-def test_mixed_precision():
-    harness.check_mixed_precision(build)
 
 
 def test_bad_inputs():

@@ -29,7 +29,9 @@ class Smoother(SingleNetwork, RestorationTraining, StoredConfig, keras.Model):
         image = keras.Input(image_shape, name="image")
         x = layers.Conv2D(width, 3, padding="same", activation="relu", name="conv")(image)
         x = layers.Conv2D(image_shape[-1], 3, padding="same", name="correction")(x)
-        restored = layers.Activation("sigmoid", name="restored")(layers.Add()([image, x]))
+        # float32 output under any dtype policy, as the conventions ask of every family
+        restored = layers.Activation("sigmoid", dtype="float32", name="restored")(
+            layers.Add()([image, x]))
         super().__init__(inputs=image, outputs=restored, **kwargs)
         self._store_config(image_shape=tuple(image_shape), width=width)
 
@@ -45,9 +47,7 @@ def family():
 
 
 def test_the_harness_takes_a_family_it_has_never_seen(family, tmp_path):
-    harness.check_outputs(family, (16, 16, 3), (0.0, 1.0))
-    harness.check_config_round_trip(family)
-    harness.check_keras_file_round_trip(family, tmp_path)
+    harness.check_registered_model(NAME, tmp_path)  # what test_every_model.py runs
     history = harness.check_fit_step(family)
     assert set(history.history) == {"loss", "psnr", "ssim"}  # the standard setup
 

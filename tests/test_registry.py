@@ -5,10 +5,12 @@ import zoo
 from zoo.layers import level_filters
 
 
-def test_three_families_registered():
-    assert zoo.list_models() == ["conv_autoencoder_inpainter", "dcgan", "unet"]
-    families = {zoo.get_entry(name).family for name in zoo.list_models()}
-    assert families == {"inpainter", "gan", "unet"}
+def test_the_three_shipped_families_are_registered_sorted():
+    names = zoo.list_models()  # a further family adds to these without changing the test
+    assert names == sorted(names)
+    assert {"conv_autoencoder_inpainter", "dcgan", "unet"} <= set(names)
+    families = {zoo.get_entry(name).family for name in names}
+    assert {"inpainter", "gan", "unet"} <= families
 
 
 def test_create_model_applies_config():
