@@ -82,6 +82,10 @@ def test_ssim_weight_sets_the_reconstruction_loss():
     standard = build_model(parse_recipe(TINY))
     compile_model(standard, parse_recipe(TINY), total_steps=4)
     assert standard.loss.ssim_weight == pytest.approx(0.2)
+    psnr = parse_recipe(table(training={"pixel_loss": "psnr"}))
+    model = build_model(psnr)
+    compile_model(model, psnr, total_steps=4)
+    assert model.loss.pixel_loss == "psnr" and model.loss.ssim_weight == 0.0
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -90,7 +94,8 @@ def test_ssim_weight_sets_the_reconstruction_loss():
                 "config": {"filters": [4, 8], "head": "segmentation", "num_classes": 4}},
       "data": {"dataset": "shapes", "crop_size": [32, 32], "batch_size": 4,
                "validation_batches": 1},
-      "training": {"ssim_weight": 0.0}}, "applies to image-restoring models"),
+      "training": {"ssim_weight": 0.0}}, "apply to image-restoring models"),
+    ({"training": {"pixel_loss": "l2"}}, "training.pixel_loss"),
 ])
 def test_bad_ssim_weight_is_refused(changes, message, tmp_path, capsys):
     code, err = zoo_train(capsys, write_recipe(tmp_path, table(**changes)),

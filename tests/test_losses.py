@@ -110,6 +110,17 @@ def test_masked_errors(data, fn, power, use_mask):
     np.testing.assert_allclose(to_np(got), np_weighted(err, mask, 6.0, 0.5), rtol=1e-5)
 
 
+@pytest.mark.parametrize("use_mask", [True, False])
+def test_psnr_loss_is_minus_the_psnr_of_the_weighted_error(data, use_mask):
+    y_true, y_pred, mask = data
+    mask = mask if use_mask else None
+    got = losses.psnr_loss(y_true, y_pred, mask, hole_weight=6.0, valid_weight=0.5)
+    assert_float32(got)
+    mse = np_weighted((y_true - y_pred) ** 2, mask, 6.0, 0.5)
+    np.testing.assert_allclose(to_np(got), 10 * np.log10(mse), rtol=1e-5)
+    np.testing.assert_allclose(to_np(losses.psnr_loss(y_true, y_true)), -100.0, rtol=1e-6)
+
+
 def test_ssim_loss(data):
     y_true, y_pred, _ = data
     got = losses.ssim_loss(y_true, y_pred)
@@ -192,6 +203,18 @@ def test_reconstruction_loss(data):
     np.testing.assert_allclose(to_np(got_masked), weighted.mean(), atol=1e-5)
 
 
+def test_reconstruction_loss_with_the_psnr_pixel_loss(data):
+    y_true, y_pred, mask = data
+    loss = losses.ReconstructionLoss(ssim_weight=0.0, hole_weight=6.0, pixel_loss="psnr")
+    plain = 10 * np.log10(((y_true - y_pred) ** 2).mean(axis=(1, 2, 3)))
+    weighted = 10 * np.log10(np_weighted((y_true - y_pred) ** 2, mask, 6.0, 1.0))
+    np.testing.assert_allclose(to_np(loss.call(y_true, y_pred)), plain, rtol=1e-5)
+    np.testing.assert_allclose(to_np(loss.with_mask(y_true, y_pred, mask)), weighted.mean(),
+                               rtol=1e-5)
+    with pytest.raises(ValueError, match="Unknown pixel_loss 'l2'.*l1, psnr"):
+        losses.ReconstructionLoss(pixel_loss="l2")
+
+
 @pytest.mark.parametrize("channel_axis", [False, True])
 def test_segmentation_loss(seg_data, channel_axis):
     labels, probs = seg_data
@@ -213,6 +236,7 @@ def test_segmentation_loss_rejects_wrong_class_count(seg_data):
     "loss",
     [
         losses.ReconstructionLoss(ssim_weight=0.1, hole_weight=3.0, valid_weight=0.5, name="r"),
+        losses.ReconstructionLoss(ssim_weight=0.0, pixel_loss="psnr"),
         losses.SegmentationLoss(num_classes=5, dice_weight=0.25, reduction="sum"),
     ],
     ids=lambda loss: type(loss).__name__,

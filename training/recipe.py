@@ -76,6 +76,7 @@ class TrainingSection:
     beta_1: float | None = None
     clipnorm: float | None = None
     ssim_weight: float | None = None
+    pixel_loss: str = "l1"
     adversarial_loss: str = "bce"
     r1_gamma: float = 0.0
     generator_ema: float = 0.0
@@ -270,6 +271,7 @@ def _check_semantics(recipe):
     _check_ranges(recipe)
     _check_choice("degradation.masks", recipe.degradation.masks, tuple(MASK_PRESETS))
     _check_choice("training.optimizer", recipe.training.optimizer, OPTIMIZERS)
+    _check_choice("training.pixel_loss", recipe.training.pixel_loss, ("l1", "psnr"))
     _check_choice("training.schedule", recipe.training.schedule, SCHEDULES)
     _check_choice("training.mixed_precision", recipe.training.mixed_precision, PRECISIONS)
     _check_choice("training.adversarial_loss", recipe.training.adversarial_loss,

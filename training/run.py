@@ -228,16 +228,19 @@ def compile_model(model, recipe, total_steps, schedule_offset=0):
 
 
 def _reconstruction_loss(model, training):
-    """None (the model's standard loss) unless the recipe sets training.ssim_weight."""
+    """None (the model's standard loss) unless the recipe sets training.ssim_weight or a
+    pixel_loss other than L1 (which then has no SSIM term unless ssim_weight says so)."""
     from zoo.losses import ReconstructionLoss
     from zoo.models.restoration import RestorationTraining
 
-    if training.ssim_weight is None:
+    if training.ssim_weight is None and training.pixel_loss == "l1":
         return None
     if not isinstance(model, RestorationTraining) or getattr(model, "head", "image") != "image":
-        raise RecipeError("training.ssim_weight applies to image-restoring models "
-                          "(inpainting, denoising); leave it out for this one.")
-    return ReconstructionLoss(ssim_weight=training.ssim_weight)
+        raise RecipeError("training.ssim_weight and training.pixel_loss apply to "
+                          "image-restoring models (inpainting, denoising); leave them out "
+                          "for this one.")
+    return ReconstructionLoss(ssim_weight=training.ssim_weight or 0.0,
+                              pixel_loss=training.pixel_loss)
 
 
 def schedule_offset(run_dir, steps_per_epoch):
