@@ -320,6 +320,16 @@ def test_guard_stops_a_collapsed_loss_and_remembers_the_best_across_resume(tmp_p
         resumed.on_epoch_end(2, {"loss": 0.3})
 
 
+def test_guard_compares_a_negative_loss_in_decibels_by_difference():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    guard = NaNGuard(learning_rate=1e-3)
+    guard.set_model(model)
+    for epoch, loss in enumerate([-28.0, -31.6, -31.5, -25.0]):  # -PSNR: 6.6 dB worse is kept
+        guard.on_epoch_end(epoch, {"loss": loss})
+    with pytest.raises(TrainingDiverged, match=r"jumped to -12, 19\.6 above the best"):
+        guard.on_epoch_end(4, {"loss": -12.0})
+
+
 # -- kills: --resume finishes what is left and the logs never repeat an epoch --
 
 KILL_AT_FINAL_SAVE = """

@@ -180,6 +180,9 @@ WEIGHT_LIMIT = 1e8
 # seen as an output clipped to a constant, where the clip passes no gradient and the run
 # never recovers (a denoiser went from 0.033 to 0.34, an inpainter from 0.050 to 0.31).
 COLLAPSE_FACTOR = 4.0
+# A loss in decibels (-PSNR, `training.pixel_loss = "psnr"`) is negative and compared by
+# difference: the same factor in error amplitude, 20 log10(4) = 12 dB.
+COLLAPSE_DB = 20.0 * math.log10(COLLAPSE_FACTOR)
 
 
 def largest_weight(model):
@@ -195,7 +198,8 @@ class NaNGuard(keras.callbacks.Callback):
     with a message saying what to try: at the first non-finite loss; at each epoch's end
     when a weight is NaN, infinite or larger than `WEIGHT_LIMIT` (outputs clipped to
     [0, 1] keep the loss finite while the weights run off); and when the epoch's mean
-    `loss` is over `COLLAPSE_FACTOR` times the best epoch's of this run (`history`, the
+    `loss` is over `COLLAPSE_FACTOR` times the best epoch's of this run (or, for a loss
+    in dB that is negative, `COLLAPSE_DB` above it; `history`, the
     run's CSV log, carries the best across --resume). The backup then still holds the last
     good epoch, for `--init-from` with a changed recipe.
 
@@ -230,12 +234,16 @@ class NaNGuard(keras.callbacks.Callback):
         loss = (logs or {}).get("loss")
         if loss is None:  # a GAN logs its two losses, which trade off by design
             return
-        loss = float(loss)
-        if loss > COLLAPSE_FACTOR * self.best_loss:
+        loss, best = float(loss), self.best_loss
+        if best > 0 and loss > COLLAPSE_FACTOR * best:
             self._stop(f"in epoch {epoch + 1} the mean loss jumped to {loss:.4g}, "
-                       f"{loss / self.best_loss:.1f} times the best epoch's "
-                       f"({self.best_loss:.4g}): the model collapsed")
-        self.best_loss = min(self.best_loss, loss)
+                       f"{loss / best:.1f} times the best epoch's ({best:.4g}): the model "
+                       "collapsed")
+        if best <= 0 and loss > best + COLLAPSE_DB:
+            self._stop(f"in epoch {epoch + 1} the mean loss jumped to {loss:.4g}, "
+                       f"{loss - best:.1f} above the best epoch's ({best:.4g}): the model "
+                       "collapsed")
+        self.best_loss = min(best, loss)
 
     def _stop(self, what):
         hints = ["lower training.learning_rate"
