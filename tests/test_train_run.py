@@ -75,6 +75,22 @@ def test_existing_run_is_not_overwritten_without_resume(tmp_path):
     assert (tmp_path / "run" / "model.keras").read_bytes() == model_bytes
 
 
+def test_a_run_written_before_a_new_recipe_option_still_resumes(tmp_path):
+    from training.run import _check_run_dir, _run_config
+
+    recipe = tiny_recipe("denoise", epochs=1, steps=1)
+    run = tmp_path / "run"
+    run.mkdir()
+    config = _run_config(recipe, "none")
+    older = json.loads(json.dumps(config))
+    del older["recipe"]["training"]["pixel_loss"]  # as stored before the option existed
+    (run / "config.json").write_text(json.dumps(older))
+    _check_run_dir(run, config, resume=True)  # the default is not a change
+    changed = _run_config(tiny_recipe("denoise", epochs=1, steps=1, pixel_loss="psnr"), "none")
+    with pytest.raises(RecipeError, match=r"training.pixel_loss changed"):
+        _check_run_dir(run, changed, resume=True)
+
+
 def test_a_diverging_run_stops_with_advice(tmp_path):
     recipe = tiny_recipe("denoise", epochs=3, steps=3, optimizer="sgd", learning_rate=1e38)
     with pytest.raises(TrainingDiverged, match="learning_rate"):

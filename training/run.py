@@ -83,6 +83,18 @@ def _value(recipe_dict, section, key):
     return value.get(key) if key is not None and isinstance(value, dict) else value
 
 
+def _with_defaults(stored_recipe):
+    """A stored recipe with the keys added to recipes since it was written set to their
+    defaults, so that a new option left at its default does not count as a change; the
+    stored dict itself if it no longer parses."""
+    from training.recipe import parse_recipe
+
+    try:
+        return json.loads(json.dumps(parse_recipe(stored_recipe).to_dict()))
+    except (RecipeError, TypeError, ValueError):
+        return stored_recipe
+
+
 def _check_run_dir(run_dir, config, resume):
     """Refuse a folder that holds another run, a different recipe or a finished run;
     writes nothing."""
@@ -93,7 +105,7 @@ def _check_run_dir(run_dir, config, resume):
         if not resume:
             raise FileExistsError(f"{run_dir} already holds a run; pass --resume to continue "
                                   "it or --out to choose another folder.")
-        previous = json.loads(config_path.read_text())["recipe"]
+        previous = _with_defaults(json.loads(config_path.read_text())["recipe"])
         current = json.loads(json.dumps(config["recipe"]))  # tuples -> lists, as stored
         changed = [f"{section}.{key}" for section, values in current.items()
                    for key in (values if isinstance(values, dict) else [None])
