@@ -235,14 +235,13 @@ class NaNGuard(keras.callbacks.Callback):
         if loss is None:  # a GAN logs its two losses, which trade off by design
             return
         loss, best = float(loss), self.best_loss
-        if best > 0 and loss > COLLAPSE_FACTOR * best:
-            self._stop(f"in epoch {epoch + 1} the mean loss jumped to {loss:.4g}, "
-                       f"{loss / best:.1f} times the best epoch's ({best:.4g}): the model "
-                       "collapsed")
-        if best <= 0 and loss > best + COLLAPSE_DB:
-            self._stop(f"in epoch {epoch + 1} the mean loss jumped to {loss:.4g}, "
-                       f"{loss - best:.1f} above the best epoch's ({best:.4g}): the model "
-                       "collapsed")
+        if best > 0:
+            collapsed, by = loss > COLLAPSE_FACTOR * best, f"{loss / best:.1f} times"
+        else:
+            collapsed, by = loss > best + COLLAPSE_DB, f"{loss - best:.1f} above"
+        if collapsed:
+            self._stop(f"in epoch {epoch + 1} the mean loss jumped to {loss:.4g}, {by} the "
+                       f"best epoch's ({best:.4g}): the model collapsed")
         self.best_loss = min(best, loss)
 
     def _stop(self, what):

@@ -40,7 +40,7 @@ from training.callbacks import (
 )
 from training.optimizers import build_optimizer
 from training.pipeline import BatchMaker, EpochBatches, FollowEpoch, to_tf_dataset
-from training.recipe import RecipeError
+from training.recipe import RecipeError, parse_recipe
 from training.sources import open_source
 from training.tasks import Degradation, model_image_shape, task_of
 from zoo.image_io import replaced_on_success, write_json
@@ -87,8 +87,6 @@ def _with_defaults(stored_recipe):
     """A stored recipe with the keys added to recipes since it was written set to their
     defaults, so that a new option left at its default does not count as a change; the
     stored dict itself if it no longer parses."""
-    from training.recipe import parse_recipe
-
     try:
         return json.loads(json.dumps(parse_recipe(stored_recipe).to_dict()))
     except (RecipeError, TypeError, ValueError):
