@@ -33,20 +33,25 @@ from training.distribute import (
 )
 from training.synthetic import random_batch
 
-# normalization="instance" is per sample, so splitting a batch across replicas changes
-# nothing; BatchNormalization would use per-replica batch statistics and keep
-# per-worker moving statistics (Keras 3 does not synchronize them by default).
-CONFIGS = {
-    "unet": dict(filters=(4, 8), image_shape=(16, 16, 3), normalization="instance"),
-    "dcgan": dict(image_shape=(16, 16, 1), latent_dim=8, generator_filters=(8, 4),
-                  discriminator_filters=(4, 8), generator_normalization="instance", seed=0),
-}
+
+def demo_config(name):
+    """The registry entry's `tiny_config`, with every normalization argument that is
+    "batch" there or by default (`normalization`, `generator_normalization`, ...) set
+    to "instance": instance normalization is per sample, so splitting a batch across
+    replicas changes nothing, where BatchNormalization would use per-replica batch
+    statistics and keep per-worker moving statistics (Keras 3 does not synchronize
+    them by default)."""
+    entry = zoo.get_entry(name)
+    config = {**entry.config_keys(), **entry.tiny_config}
+    per_sample = {key: "instance" for key, value in config.items()
+                  if key.endswith("normalization") and value == "batch"}
+    return {**entry.tiny_config, **per_sample}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--strategy", choices=STRATEGIES, default="multiworker")
-    parser.add_argument("--model", choices=sorted(CONFIGS), nargs="+", default=["unet"])
+    parser.add_argument("--model", choices=zoo.list_models(), nargs="+", default=["unet"])
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--global-batch", type=int, default=8)
     parser.add_argument("--learning-rate", type=float, default=0.05)
@@ -72,8 +77,8 @@ def train(name, strategy, args):
     per-step logs."""
     keras.utils.set_random_seed(args.seed)
     with strategy_scope(strategy):
-        model = zoo.create_model(name, **CONFIGS[name])
-        if name == "dcgan":
+        model = zoo.create_model(name, **demo_config(name))
+        if model.own_train_step:  # a GAN's compile takes its two optimizers
             model.compile(d_optimizer=keras.optimizers.SGD(args.learning_rate),
                           g_optimizer=keras.optimizers.SGD(args.learning_rate))
         else:
