@@ -59,3 +59,28 @@ def test_every_family_declares_its_contract(name):
     assert isinstance(served, keras.Model) and served in model.networks()
     assert isinstance(model.own_train_step, bool)
     assert model.own_train_step == (model.task == "generate")
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_declared_variants_and_demo_config_build(name):
+    entry = zoo.get_entry(name)
+    tiny = zoo.create_model(name, **entry.tiny_config).count_params()
+    for variant in entry.variants:
+        config = {**entry.tiny_config, **variant}
+        assert config != entry.tiny_config, variant  # it switches something on
+        zoo.create_model(name, **config)  # test_backends.py fits it under JAX
+    if entry.demo_config is not None:  # what `zoo quickstart` fits
+        assert zoo.create_model(name, **entry.demo_config).count_params() > tiny
+
+
+def test_an_entry_without_variants_or_demo_config_falls_back_to_tiny_config():
+    from zoo import registry
+
+    registry.register_model("test_only_plain", family="plain", task="denoise",
+                            tiny_config=dict(width=2))(lambda width=1: width)
+    try:
+        entry = zoo.get_entry("test_only_plain")
+        assert entry.variants == () and entry.demo_config is None
+        assert entry.variant_configs() == [{"width": 2}]
+    finally:
+        del registry._REGISTRY["test_only_plain"]

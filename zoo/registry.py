@@ -7,14 +7,32 @@ import inspect
 @dataclasses.dataclass(frozen=True)
 class ModelEntry:
     """One registered architecture: its name, family, task(s), builder (class or
-    function) and `tiny_config`, the constructor arguments of a model small enough for
-    tests (16 x 16 images, a few channels), so suites run over every registered model."""
+    function) and three sets of constructor arguments, so code that runs over every
+    registered model reads them here instead of keeping its own per-family table:
+
+    tiny_config   a model small enough for tests (16 x 16 images, a few channels).
+    variants      option sets, each layered over `tiny_config`, that switch on the
+                  family's less common code paths (another head, a free image size, an
+                  optional layer): those most likely to behave differently on another
+                  backend. `tests/test_backends.py` fits each one under JAX; no variants
+                  (the default) means `tiny_config` alone.
+    demo_config   a model for the quick-start demo (`zoo quickstart`): larger than
+                  `tiny_config` (32 x 32 images) yet fit in seconds on a CPU; None (the
+                  default) means `tiny_config`.
+    """
 
     name: str
     family: str
     task: str
     builder: type
     tiny_config: dict = dataclasses.field(default_factory=dict)
+    variants: tuple = ()
+    demo_config: dict | None = None
+
+    def variant_configs(self):
+        """`tiny_config` with each of the `variants` layered over it (`tiny_config`
+        itself when the family declares none)."""
+        return [{**self.tiny_config, **variant} for variant in self.variants or ({},)]
 
     @property
     def summary(self):
@@ -31,13 +49,17 @@ class ModelEntry:
 _REGISTRY = {}
 
 
-def register_model(name, *, family, task, tiny_config=None):
-    """Class or function decorator that registers an architecture under `name`."""
+def register_model(name, *, family, task, tiny_config=None, variants=(), demo_config=None):
+    """Class or function decorator that registers an architecture under `name`; the
+    arguments are the `ModelEntry` fields."""
 
     def decorate(builder):
         if name in _REGISTRY:
             raise ValueError(f"A model named {name!r} is already registered.")
-        _REGISTRY[name] = ModelEntry(name, family, task, builder, dict(tiny_config or {}))
+        _REGISTRY[name] = ModelEntry(
+            name, family, task, builder, dict(tiny_config or {}),
+            variants=tuple(dict(variant) for variant in variants),
+            demo_config=None if demo_config is None else dict(demo_config))
         return builder
 
     return decorate

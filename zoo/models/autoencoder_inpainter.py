@@ -16,7 +16,9 @@ BOTTLENECKS = ("conv", "dense")
 
 
 @register_model("conv_autoencoder_inpainter", family="inpainter", task="inpaint",
-                tiny_config=dict(filters=(4, 8), image_shape=(16, 16, 3)))
+                tiny_config=dict(filters=(4, 8), image_shape=(16, 16, 3)),
+                variants=[dict(bottleneck="dense", bottleneck_units=8)],
+                demo_config=dict(image_shape=(32, 32, 3), filters=(16, 32)))
 @keras.saving.register_keras_serializable(package="zoo")
 class ConvAutoencoderInpainter(SingleNetwork, FromPreset, RestorationTraining, StoredConfig,
                                keras.Model):

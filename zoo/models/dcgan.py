@@ -178,7 +178,10 @@ def _unscaled(optimizer):
 
 @register_model("dcgan", family="gan", task="generate",
                 tiny_config=dict(image_shape=(16, 16, 1), latent_dim=8, generator_filters=(8, 4),
-                                 discriminator_filters=(4, 8), seed=1))
+                                 discriminator_filters=(4, 8), seed=1),
+                variants=[dict(spectral_norm=True)],
+                demo_config=dict(image_shape=(32, 32, 1), latent_dim=32,
+                                 generator_filters=(64, 32), discriminator_filters=(32, 64)))
 def dcgan(image_shape=(32, 32, 3), latent_dim=128, generator_filters=(256, 128, 64),
           discriminator_filters=(64, 128, 256), depth=None, kernel_size=4,
           upsampling="transpose", pooling="strided", generator_activation="relu",
