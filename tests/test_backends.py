@@ -1,14 +1,19 @@
 """zoo/ never imports tensorflow, and every model builds, predicts and fits under JAX."""
 
 import ast
+import dataclasses
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import zoo
+
 ZOO = Path(__file__).resolve().parents[1] / "zoo"
 
+# Fits each (name, config) pair of argv[1] (a Python literal) and checks it.
 JAX_SCRIPT = """
+import ast
 import sys
 import numpy as np
 import keras
@@ -16,17 +21,9 @@ import zoo
 from training.synthetic import random_batch
 
 assert keras.backend.backend() == "jax"
-# each family's tiny config, with the options most likely to differ between backends
-variants = {
-    "conv_autoencoder_inpainter": dict(bottleneck="dense", bottleneck_units=8),
-    "unet": dict(image_shape=(None, None, 3),
-                 fill_holes=dict(levels=2, steps=1, biharmonic_steps=1)),
-    "dcgan": dict(spectral_norm=True),
-}
-for name in zoo.list_models():
-    model = zoo.create_model(name, **{**zoo.get_entry(name).tiny_config,
-                                      **variants.get(name, {})})
-    if name == "dcgan":  # generator weights averaged (Keras use_ema), swapped in by fit
+for name, config in ast.literal_eval(sys.argv[1]):
+    model = zoo.create_model(name, **config)
+    if model.own_train_step:  # generator weights averaged (Keras use_ema), swapped in by fit
         model.compile(r1_gamma=1.0, g_optimizer=keras.optimizers.Adam(
             2e-4, beta_1=0.5, use_ema=True, ema_momentum=0.5))
     else:
@@ -37,23 +34,43 @@ for name in zoo.list_models():
     assert all(np.isfinite(v).all() for v in logs.values()), logs
     changed = [not np.array_equal(a, np.array(b)) for a, b in zip(before, model.get_weights())]
     assert sum(changed) >= len(model.trainable_variables), (name, sum(changed))
-    if name == "dcgan":
+    if model.own_train_step:
         assert set(logs) == {"d_loss", "g_loss"}
         averages = model.g_optimizer._model_variables_moving_average
         for weight, average in zip(model.generator.trainable_variables, averages):
             np.testing.assert_array_equal(np.array(weight), np.array(average))
+    if model.task == "generate":
         out = model.generate(2, seed=0)
     else:
         out = model.predict(x, verbose=0)
     assert np.isfinite(out).all() and out.min() >= 0.0 and out.max() <= 1.0
     print(name, "ok", sorted(logs))
-seg = zoo.create_model("unet", filters=(4, 8), head="segmentation", num_classes=3)
-seg.compile()
-x, y = random_batch(seg, 4, image_size=(16, 16))
-assert np.isfinite(seg.fit(x, y, verbose=0).history["loss"]).all()
 assert "tensorflow" not in sys.modules, "tensorflow was imported"
 print("no tensorflow imported")
 """
+
+# Transitional: the U-Net's variants, until zoo/models/unet.py declares them as
+# `variants=` on its register_model (the file is being edited elsewhere): a free image
+# size with the in-graph hole fill, and the segmentation head.
+_PENDING_VARIANTS = {
+    "unet": [dict(image_shape=(None, None, 3),
+                  fill_holes=dict(levels=2, steps=1, biharmonic_steps=1)),
+             dict(image_shape=(None, None, 3), mask_input=False, head="segmentation",
+                  num_classes=3)],
+}
+
+
+def jax_runs():
+    """(name, config) for every registered family: its tiny config with each of the
+    variants its registry entry declares (the options most likely to differ between
+    backends), or the tiny config alone."""
+    runs = []
+    for name in zoo.list_models():
+        entry = zoo.get_entry(name)
+        if not entry.variants and name in _PENDING_VARIANTS:
+            entry = dataclasses.replace(entry, variants=tuple(_PENDING_VARIANTS[name]))
+        runs += [(name, config) for config in entry.variant_configs()]
+    return runs
 
 
 def test_zoo_source_never_imports_tensorflow_at_module_level():
@@ -70,8 +87,10 @@ def test_zoo_source_never_imports_tensorflow_at_module_level():
 
 def test_every_model_trains_under_jax_without_tensorflow():
     env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
-    done = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True,
-                          text=True, timeout=600, cwd=ZOO.parent)
+    runs = jax_runs()
+    done = subprocess.run([sys.executable, "-c", JAX_SCRIPT, repr(runs)], env=env,
+                          capture_output=True, text=True, timeout=600, cwd=ZOO.parent)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "no tensorflow imported" in done.stdout
-    assert done.stdout.count(" ok ") == 3
+    passed = [line.split()[0] for line in done.stdout.splitlines() if " ok " in line]
+    assert passed == [name for name, _ in runs]
