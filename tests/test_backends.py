@@ -1,7 +1,6 @@
 """zoo/ never imports tensorflow, and every model builds, predicts and fits under JAX."""
 
 import ast
-import dataclasses
 import os
 import subprocess
 import sys
@@ -49,27 +48,13 @@ assert "tensorflow" not in sys.modules, "tensorflow was imported"
 print("no tensorflow imported")
 """
 
-# Transitional: the U-Net's variants, until zoo/models/unet.py declares them as
-# `variants=` on its register_model (the file is being edited elsewhere): a free image
-# size with the in-graph hole fill, and the segmentation head.
-_PENDING_VARIANTS = {
-    "unet": [dict(image_shape=(None, None, 3),
-                  fill_holes=dict(levels=2, steps=1, biharmonic_steps=1)),
-             dict(image_shape=(None, None, 3), mask_input=False, head="segmentation",
-                  num_classes=3)],
-}
-
-
 def jax_runs():
     """(name, config) for every registered family: its tiny config with each of the
     variants its registry entry declares (the options most likely to differ between
     backends), or the tiny config alone."""
     runs = []
     for name in zoo.list_models():
-        entry = zoo.get_entry(name)
-        if not entry.variants and name in _PENDING_VARIANTS:
-            entry = dataclasses.replace(entry, variants=tuple(_PENDING_VARIANTS[name]))
-        runs += [(name, config) for config in entry.variant_configs()]
+        runs += [(name, config) for config in zoo.get_entry(name).variant_configs()]
     return runs
 
 

@@ -8,20 +8,12 @@ import numpy as np
 
 from zoo.registry import create_model, get_entry, list_models
 
-# Transitional: the U-Net's demo config, until zoo/models/unet.py declares it as
-# `demo_config=` on its register_model (the file is being edited elsewhere).
-_PENDING_DEMO_CONFIGS = {
-    "unet": dict(image_shape=(32, 32, 3), filters=(16, 32), residual=True),  # denoiser
-}
-
 
 def demo_config(name):
     """The registry entry's `demo_config` (a model that fits in seconds on a CPU, so the
     whole job takes about a minute on two cores), or its `tiny_config` where it has none."""
     entry = get_entry(name)
-    if entry.demo_config is not None:
-        return entry.demo_config
-    return _PENDING_DEMO_CONFIGS.get(name, entry.tiny_config)
+    return entry.tiny_config if entry.demo_config is None else entry.demo_config
 
 
 def _outputs(model, x):

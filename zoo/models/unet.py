@@ -27,7 +27,12 @@ HEADS = ("image", "segmentation")
 
 
 @register_model("unet", family="unet", task="restore / segment",
-                tiny_config=dict(filters=(4, 8), image_shape=(16, 16, 3), mask_input=True))
+                tiny_config=dict(filters=(4, 8), image_shape=(16, 16, 3), mask_input=True),
+                variants=[dict(image_shape=(None, None, 3),
+                               fill_holes=dict(levels=2, steps=1, biharmonic_steps=1)),
+                          dict(image_shape=(None, None, 3), mask_input=False,
+                               head="segmentation", num_classes=3)],
+                demo_config=dict(image_shape=(32, 32, 3), filters=(16, 32), residual=True))
 @keras.saving.register_keras_serializable(package="zoo")
 class UNet(SingleNetwork, FromPreset, RestorationTraining, StoredConfig, keras.Model):
     """Encoder-decoder with skip connections for image repair or segmentation.
