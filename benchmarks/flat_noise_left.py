@@ -2,7 +2,8 @@
 held `unet_denoise_photos` about 10 dB under BM3D on the flat validation crops.
 
     python benchmarks/flat_noise_left.py unet_denoise_photos ~/zoo-runs/unet-denoise-photos
-    python benchmarks/flat_noise_left.py ~/zoo-trials/denoise_wide.toml ~/zoo-runs/trial-wide
+    python benchmarks/flat_noise_left.py checkpoints/trial-denoise-wide/denoise_wide.toml \
+        ~/zoo-runs/trial-wide
 
 Constant grey images (levels 0.2 and 0.5, 128 x 128) get white Gaussian noise of each
 strength; the run's latest weights (its backup, else model.keras) denoise them at the

@@ -34,7 +34,7 @@ from training.distribute import (
 from training.synthetic import random_batch
 
 
-def demo_config(name):
+def per_sample_config(name):
     """The registry entry's `tiny_config`, with every normalization argument that is
     "batch" there or by default (`normalization`, `generator_normalization`, ...) set
     to "instance": instance normalization is per sample, so splitting a batch across
@@ -77,7 +77,7 @@ def train(name, strategy, args):
     per-step logs."""
     keras.utils.set_random_seed(args.seed)
     with strategy_scope(strategy):
-        model = zoo.create_model(name, **demo_config(name))
+        model = zoo.create_model(name, **per_sample_config(name))
         if model.own_train_step:  # a GAN's compile takes its two optimizers
             model.compile(d_optimizer=keras.optimizers.SGD(args.learning_rate),
                           g_optimizer=keras.optimizers.SGD(args.learning_rate))
