@@ -51,15 +51,16 @@ def test_tiled_equals_one_pass(denoiser, height, width, tile):
 
 
 def test_a_deep_denoiser_is_tiled_exactly_at_1000_by_750():
-    # unet_denoise_photos' depth, pooling and pixel-unshuffle (its reach, 217 px), at
-    # narrow widths so the test stays cheap
+    # unet_denoise_photos' depth, pooling, pixel-unshuffle and smooth blend (its reach,
+    # 217 px), at narrow widths so the test stays cheap
     model = zoo.create_model("unet", filters=[2, 4, 4, 4], activation="leaky_relu",
                              pooling="avg", normalization="none", residual=True,
-                             pixel_unshuffle=2, noise_level_input=True)
-    head = model.get_layer("to_image")
+                             pixel_unshuffle=2, noise_level_input=True, smooth_blend=4)
     rng = np.random.default_rng(4)
-    head.set_weights([rng.normal(0, 0.2, w.shape).astype("float32")
-                      for w in head.get_weights()])
+    for name in ("to_image", "blend_logits"):
+        head = model.get_layer(name)
+        head.set_weights([rng.normal(0, 0.2, w.shape).astype("float32")
+                          for w in head.get_weights()])
     assert 200 < receptive_radius(model) < 250
     image = rng.random((750, 1000, 3)).astype("float32")
     level = np.full((1, 1), 25 / 255, "float32")

@@ -178,13 +178,15 @@ def test_tflite_runtime_resizes_a_free_batch(models, tmp_path):
 
 @pytest.mark.parametrize("quantize", ["float16", "int8"])
 def test_denoiser_with_noise_level_exports_it_as_a_named_input(quantize, tmp_path):
-    """The strength input survives into the TFLite and SavedModel signatures."""
+    """The strength input survives into the TFLite and SavedModel signatures (and the
+    smooth blend's pooling and bilinear resizing convert to builtins and verify)."""
     import tensorflow as tf
 
     model = zoo.create_model("unet", filters=(4, 8), residual=True, noise_level_input=True,
-                             pixel_unshuffle=2)
-    kernel = model.get_layer("to_image").kernel
-    kernel.assign(np.random.default_rng(0).normal(0, 0.05, kernel.shape))
+                             pixel_unshuffle=2, smooth_blend=2)
+    for name in ("to_image", "blend_logits"):  # zero-started: make them matter
+        kernel = model.get_layer(name).kernel
+        kernel.assign(np.random.default_rng(0).normal(0, 0.05, kernel.shape))
     rep = representative_dataset(model, SIZE, count=8) if quantize == "int8" else None
     path = tmp_path / "denoiser.tflite"
     report = to_tflite(model, path, quantize=quantize, representative_data=rep,

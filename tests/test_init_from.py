@@ -53,6 +53,29 @@ def test_the_new_run_starts_from_them_and_records_it(finished_run, tmp_path, cap
                          trainable_only=True)
 
 
+def test_a_model_that_adds_layers_starts_from_the_source_and_keeps_its_new_layers(tmp_path):
+    """A warm start of a grown design: every source weight lands at its place; the
+    added blend starts at its initializers (zero logits), i.e. at the source's output."""
+    recipe = table(model={"architecture": "unet",
+                          "config": {"filters": [4, 8], "residual": True}})
+    source = build_model(parse_recipe(recipe))
+    for weight in source.weights:
+        weight.assign(np.random.default_rng(0).normal(size=weight.shape) * 0.1)
+    source.save_weights(tmp_path / "source.weights.h5")
+    grown_recipe = table(model={"architecture": "unet", "config": {
+        "filters": [4, 8], "residual": True, "smooth_blend": 1}})
+    grown = build_model(parse_recipe(grown_recipe))
+    load_initial_weights(grown, tmp_path / "source.weights.h5")
+    for layer in source.layers:
+        for ours, theirs in zip(grown.get_layer(layer.name).weights, layer.weights, strict=True):
+            np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+    assert not np.any(np.asarray(grown.get_layer("blend_logits").kernel))
+    # the other way round (the source has weights the model lacks) does not fit
+    grown.save_weights(tmp_path / "grown.weights.h5")
+    with pytest.raises(ValueError, match="does not fit this recipe's model"):
+        load_initial_weights(build_model(parse_recipe(recipe)), tmp_path / "grown.weights.h5")
+
+
 @pytest.mark.parametrize("source, message", [
     ("missing", "no such file or folder"),
     ("notes.txt", "expected a run folder, a .keras file or a .weights.h5 file"),

@@ -18,7 +18,7 @@ def build(**overrides):
     dict(residual=True, pooling="strided", upsampling="nearest", normalization="instance"),
     dict(mask_input=True, activation="gelu", dropout=0.1, l2=1e-4),
     dict(mask_input=True, fill_holes=SMALL_FILL),
-    dict(residual=True, noise_level_input=True, pixel_unshuffle=2),
+    dict(residual=True, noise_level_input=True, pixel_unshuffle=2, smooth_blend=2),
 ])
 def test_image_head(variant):
     model = build(**variant)
@@ -36,8 +36,12 @@ def test_image_head(variant):
 
 
 def _randomize_last_layer(model):
-    kernel = model.get_layer("to_image").kernel
-    kernel.assign(np.random.default_rng(0).normal(0, 0.01, kernel.shape))
+    """The zero-started output layers (the correction, and the blend's logits where the
+    model has them) get small random kernels."""
+    for name in ("to_image", "blend_logits"):
+        if any(layer.name == name for layer in model.layers):
+            kernel = model.get_layer(name).kernel
+            kernel.assign(np.random.default_rng(0).normal(0, 0.01, kernel.shape))
 
 
 def test_segmentation_head():
@@ -57,7 +61,8 @@ def test_segmentation_head_with_pixel_unshuffle_keeps_full_resolution():
 def test_serialization(tmp_path):
     for model in (build(mask_input=True, residual=True), build(head="segmentation"),
                   build(mask_input=True, fill_holes=SMALL_FILL),
-                  build(residual=True, noise_level_input=True, pixel_unshuffle=2)):
+                  build(residual=True, noise_level_input=True, pixel_unshuffle=2,
+                        smooth_blend=2)):
         if model.get_config()["residual"]:
             _randomize_last_layer(model)  # else every output equals the input
         harness.check_config_round_trip(model)
@@ -79,6 +84,12 @@ def test_bad_inputs():
         build(noise_level_input=True, mask_input=True)
     with pytest.raises(ValueError, match="image head only"):
         build(noise_level_input=True, head="segmentation")
+    with pytest.raises(ValueError, match="smooth_blend is for denoising"):
+        build(mask_input=True, smooth_blend=1)
+    with pytest.raises(ValueError, match="16 px blocks, which must divide"):
+        build(pixel_unshuffle=2, smooth_blend=3)
+    with pytest.raises(ValueError, match="smooth_blend must be an int >= 0"):
+        build(smooth_blend=-1)
     with pytest.raises(ValueError, match="fill_holes needs mask_input"):
         build(fill_holes=True)
     with pytest.raises(ValueError, match="leave residual=False"):

@@ -159,22 +159,54 @@ def initial_weights(path):
     return path
 
 
+def _weight_shapes(weights_file):
+    """{path inside the file: shape} of a .weights.h5 file's model weights (its
+    optimizer state left out)."""
+    shapes = {}
+    with h5py.File(weights_file, "r") as weights:
+        weights.visititems(lambda name, item: shapes.__setitem__(name, item.shape)
+                           if isinstance(item, h5py.Dataset)
+                           and not name.startswith("optimizer") else None)
+    return shapes
+
+
 def load_initial_weights(model, path):
-    """Load `initial_weights(path)` into `model`; a file of another architecture is a
-    ValueError naming it."""
+    """Load `initial_weights(path)` into `model`.
+
+    The same architecture loads whole. A model that adds layers to the source's
+    (`UNet(smooth_blend=...)` on a trained denoiser) takes every source weight at its
+    place and keeps its own initializers for the added layers: a warm start of a grown
+    design. Anything else, a weight missing or of another shape, is a ValueError naming
+    the file."""
+    import tempfile
+    import zipfile
+
     source = initial_weights(path)
-    try:
+    with tempfile.TemporaryDirectory() as scratch:
+        weights_file = source
         if source.name.endswith(".keras"):
-            other = keras.saving.load_model(source, compile=False)
-            model.set_weights(other.get_weights())
-        else:
-            with warnings.catch_warnings():  # a backup's optimizer state is not wanted here
-                warnings.filterwarnings("ignore", message="Skipping variable loading")
-                model.load_weights(source)
-    except (ValueError, KeyError, OSError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"--init-from {source}: does not fit this recipe's model "
-                         f"({reason})") from None
+            try:
+                with zipfile.ZipFile(source) as archive:
+                    weights_file = Path(archive.extract("model.weights.h5", scratch))
+            except (zipfile.BadZipFile, KeyError, OSError) as error:
+                raise ValueError(f"--init-from {source}: not a readable .keras file "
+                                 f"({error})") from None
+        own_file = Path(scratch) / "own.weights.h5"
+        model.save_weights(own_file)
+        try:
+            theirs, ours = _weight_shapes(weights_file), _weight_shapes(own_file)
+        except OSError as error:
+            raise ValueError(f"--init-from {source}: not a readable weights file "
+                             f"({error})") from None
+        misfits = [name for name, shape in theirs.items() if ours.get(name) != shape]
+        if misfits or not theirs:
+            reason = (f"{misfits[0]}: {theirs[misfits[0]]} against "
+                      f"{ours.get(misfits[0], 'no such weight')}" if misfits else "no weights")
+            raise ValueError(f"--init-from {source}: does not fit this recipe's model "
+                             f"({reason})")
+        with warnings.catch_warnings():  # optimizer state and the added layers' absence
+            warnings.simplefilter("ignore")
+            model.load_weights(weights_file, skip_mismatch=len(theirs) < len(ours))
 
 
 def _remove_unstarted_run(run_dir, existed):

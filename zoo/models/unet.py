@@ -22,6 +22,7 @@ from zoo.models.from_preset import FromPreset
 from zoo.models.restoration import RestorationTraining, standard_compile_parts
 from zoo.models.stored_config import StoredConfig
 from zoo.registry import register_model
+from zoo.smooth_blend import SmoothBlend, blend_block_sizes
 
 HEADS = ("image", "segmentation")
 
@@ -59,6 +60,11 @@ class UNet(SingleNetwork, FromPreset, RestorationTraining, StoredConfig, keras.M
     `pixel_unshuffle=f` (FFDNet's trick) turns each f x f block into f*f channels
     before the first level and back after the last: the network runs at 1/f the
     resolution, about f*f times fewer operations at the same widths.
+    `smooth_blend=K` (denoising) mixes the output per pixel with the means of the
+    noisy input over 4, 8, ... 2**(K+1) px blocks, with softmax weights the network
+    predicts (`zoo.smooth_blend.SmoothBlend`): flat areas get the near noise-free
+    block means, texture keeps the network's output. 2**(K+1) must divide
+    pixel_unshuffle * 2**depth.
 
     Outputs by `head`:
         `image`: `restored` (B, H, W, C) float32 in [0, 1]. With `residual=True` the
@@ -82,7 +88,8 @@ class UNet(SingleNetwork, FromPreset, RestorationTraining, StoredConfig, keras.M
                  kernel_size=3, pooling="max", upsampling="transpose", activation="relu",
                  normalization="batch", dropout=0.0, l1=0.0, l2=0.0, convs_per_level=2,
                  head="image", num_classes=2, residual=False, mask_input=False,
-                 fill_holes=False, noise_level_input=False, pixel_unshuffle=1, **kwargs):
+                 fill_holes=False, noise_level_input=False, pixel_unshuffle=1, smooth_blend=0,
+                 **kwargs):
         # === Validation ===
         image_shape = tuple(image_shape)
         filters = blocks.level_filters(filters, depth)
@@ -99,6 +106,15 @@ class UNet(SingleNetwork, FromPreset, RestorationTraining, StoredConfig, keras.M
         if noise_level_input and mask_input:
             raise ValueError("noise_level_input is for denoising; it cannot be combined with "
                              "mask_input.")
+        if not isinstance(smooth_blend, int) or smooth_blend < 0:
+            raise ValueError(f"smooth_blend must be an int >= 0, got {smooth_blend!r}.")
+        if smooth_blend and (head != "image" or mask_input):
+            raise ValueError("smooth_blend is for denoising: the image head without "
+                             "mask_input.")
+        if smooth_blend and size_factor % blend_block_sizes(smooth_blend)[-1]:
+            raise ValueError(f"smooth_blend={smooth_blend} averages "
+                             f"{blend_block_sizes(smooth_blend)[-1]} px blocks, which must "
+                             f"divide pixel_unshuffle * 2**depth = {size_factor}.")
         fill_settings = fill_settings_from(fill_holes)
         filling = fill_settings is not None
         if filling and not mask_input:
@@ -151,9 +167,10 @@ class UNet(SingleNetwork, FromPreset, RestorationTraining, StoredConfig, keras.M
         else:
             # A correction (fill or residual) starts at zero: the untrained model returns
             # its input (or the fill) instead of noise.
+            features = x
             x = layers.Conv2D(image_shape[-1] * pixel_unshuffle**2, 1, name="to_image",
                               kernel_initializer="zeros" if filling or residual
-                              else "glorot_uniform")(x)
+                              else "glorot_uniform")(features)
             if pixel_unshuffle > 1:
                 x = DepthToSpace(pixel_unshuffle, name="pixel_shuffle")(x)
             if filling:
@@ -162,6 +179,13 @@ class UNet(SingleNetwork, FromPreset, RestorationTraining, StoredConfig, keras.M
                 output = AddResidual(name="residual")(padded, x)
             else:
                 output = layers.Activation("sigmoid", dtype="float32", name="prediction")(x)
+            if smooth_blend:
+                # Zero logits: the blend starts at the network's output (SmoothBlend).
+                logits = layers.Conv2D((smooth_blend + 1) * pixel_unshuffle**2, 1,
+                                       kernel_initializer="zeros", name="blend_logits")(features)
+                if pixel_unshuffle > 1:
+                    logits = DepthToSpace(pixel_unshuffle, name="blend_shuffle")(logits)
+                output = SmoothBlend(smooth_blend, name="smooth_blend")(output, padded, logits)
             if mask_input:
                 output = Composite(name="composite")(output, padded, padded_mask)
             final_name = "restored"
@@ -181,6 +205,7 @@ class UNet(SingleNetwork, FromPreset, RestorationTraining, StoredConfig, keras.M
             convs_per_level=convs_per_level, head=head, num_classes=num_classes,
             residual=residual, mask_input=mask_input, fill_holes=fill_holes,
             noise_level_input=noise_level_input, pixel_unshuffle=pixel_unshuffle,
+            smooth_blend=smooth_blend,
         )
 
     @property
