@@ -49,3 +49,46 @@ def test_trains_writes_and_loads_a_preset(tmp_path, monkeypatch):
     np.testing.assert_allclose(presets.run_preset_model(model, {"image": golden["image"]}),
                                golden["output"], atol=1e-6)
     assert zoo.list_presets("denoise") == ["tiny-denoiser"]
+
+
+def test_packages_a_run_that_is_still_going_from_its_backup(tmp_path, monkeypatch):
+    """A long run is packaged from its latest backup (here: a snapshot restored into a
+    folder, which holds what a running run's folder holds), with its curve, and the
+    weights are stored as float16 that load back into float32 variables."""
+    from training.recipe import parse_recipe
+    from training.run import train
+    from training.snapshot import restore_snapshot, save_snapshot
+
+    folder = tmp_path / "presets" / "tiny-denoiser"
+    folder.mkdir(parents=True)
+    (folder / "recipe.toml").write_text(RECIPE)
+    monkeypatch.setattr(presets, "PRESETS_DIR", tmp_path / "presets")
+    import tomllib
+
+    train(parse_recipe(tomllib.loads(RECIPE)), tmp_path / "finished", verbose=0)
+    save_snapshot(tmp_path / "finished", tmp_path / "snapshot")
+    going = restore_snapshot(tmp_path / "snapshot", tmp_path / "going")
+    assert not (going / "model.keras").exists()
+    assert make_preset.main(["tiny-denoiser", "--from-run", "--run", str(going)]) == 0
+
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert meta["training_steps"] == 2 and meta["weights_dtype"] == "float16"
+    assert [row["step"] for row in meta["training_curve"]["rows"]] == [2]
+    assert meta["validation_metrics"]["psnr"] == meta["training_curve"]["rows"][0]["val_psnr"]
+    with h5py.File(folder / "model.weights.h5") as weights:
+        dtypes = set()
+        weights.visititems(lambda _, item: dtypes.add(item.dtype)
+                           if isinstance(item, h5py.Dataset) else None)
+    assert dtypes == {np.dtype("float16")}
+    model = zoo.load("tiny-denoiser")
+    assert {w.dtype for w in model.weights} == {"float32"}
+    golden = dict(np.load(folder / "golden.npz"))
+    np.testing.assert_allclose(presets.run_preset_model(model, {"image": golden["image"]}),
+                               golden["output"], atol=1e-6)
+
+
+def test_a_folder_that_is_no_run_is_a_clear_error(tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError, match="is not a run folder: config.json is missing"):
+        make_preset.package_run("tiny-denoiser", tmp_path)

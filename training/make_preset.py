@@ -7,12 +7,16 @@ reads `zoo/presets/NAME/recipe.toml`, trains it with `training.run.train` into
 temporary name and a rename):
 
     config.json        {"architecture": ..., "config": model.get_config()}
-    model.weights.h5   the final weights
+    model.weights.h5   the final weights, stored as float16 (half the package size; the
+                       model loads them into float32 variables)
     metadata.json      task, data and split, recipe, steps, hardware, wall time,
                        validation metrics, parameter count, Keras version, sha256
     golden.npz         a small fixed input and the preset's output on it (golden tests)
 
-`--golden-only` rewrites golden.npz from the shipped weights without training.
+`--from-run` packages a run folder instead of training (`--run DIR`, default
+OUT/NAME): a finished run's model.keras, or a run still going its latest backup, with
+its validation curve in the metadata. `--golden-only` rewrites golden.npz from the
+shipped weights without training.
 The model card (README.md) is written by `benchmarks/quality.py --write-cards`,
 so its numbers are the benchmark's.
 """
@@ -126,7 +130,26 @@ def _weights_only(architecture, config, model):
     return copy
 
 
-def write_preset(name, model, recipe, run_dir, metrics, steps, seconds):
+def _as_float16(weights_file):
+    """Rewrite a .weights.h5 file in place with its float32 arrays as float16."""
+    import h5py
+
+    with replaced_on_success(weights_file, suffix=".weights.h5") as tmp:
+        with h5py.File(weights_file, "r") as source, h5py.File(tmp, "w") as target:
+            def copy(name, item):
+                if isinstance(item, h5py.Dataset):
+                    data = item[()]
+                    target.create_dataset(name, data=data.astype(np.float16)
+                                          if data.dtype == np.float32 else data)
+                else:
+                    target.require_group(name).attrs.update(dict(item.attrs))
+
+            source.visititems(copy)
+            target.attrs.update(dict(source.attrs))
+
+
+def write_preset(name, model, recipe, run_dir, metrics, steps, seconds, extra=None):
+    import zoo
     from training.tasks import task_of
     from zoo.presets import sha256_of
 
@@ -137,6 +160,9 @@ def write_preset(name, model, recipe, run_dir, metrics, steps, seconds):
     weights = folder / "model.weights.h5"
     with replaced_on_success(weights, suffix=".weights.h5") as tmp:
         _weights_only(architecture, config, model).save_weights(str(tmp))
+    _as_float16(weights)
+    model = zoo.create_model(architecture, **config)  # what zoo.load will give: the
+    model.load_weights(str(weights))                   # float16-rounded weights
     write_golden(model, folder)
     task = task_of(model)
     metadata = {
@@ -158,29 +184,52 @@ def write_preset(name, model, recipe, run_dir, metrics, steps, seconds):
         "parameters": int(model.count_params()),
         "keras_version": keras.__version__,
         "weights_file": weights.name,
+        "weights_dtype": "float16",
         "weights_bytes": weights.stat().st_size,
         "sha256": sha256_of(weights),
         "config_sha256": sha256_of(folder / "config.json"),
         "run_dir": str(run_dir),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **(extra or {}),
     }
     write_json(metadata, folder / "metadata.json")
     return metadata
 
 
 def package_run(name, run_dir):
-    """Write the preset from a finished run folder (model.keras, config.json, metrics.json)."""
+    """Write the preset from a run folder: a finished run (model.keras, metrics.json), or
+    one still going, from its latest backup (the last finished epoch), with the run's
+    validation curve and where it was warm-started from in the metadata."""
     from training.recipe import parse_recipe
+    from training.run import build_model, load_initial_weights
+    from training.snapshot import training_curve
 
-    for file in ("model.keras", "config.json", "metrics.json"):
-        if not (run_dir / file).is_file():
-            raise ValueError(f"{run_dir} is not a finished run: {file} is missing.")
-    recipe = parse_recipe(json.loads((run_dir / "config.json").read_text())["recipe"])
-    metrics = json.loads((run_dir / "metrics.json").read_text())
-    model = keras.saving.load_model(run_dir / "model.keras")
-    steps = recipe.training.epochs * recipe.training.steps_per_epoch
-    write_preset(name, model, recipe, run_dir, metrics, steps,
-                 metrics.get("train_seconds_this_session", 0.0))
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").is_file():
+        raise ValueError(f"{run_dir} is not a run folder: config.json is missing.")
+    config = json.loads((run_dir / "config.json").read_text())
+    recipe = parse_recipe(config["recipe"])
+    curve = training_curve(run_dir)
+    extra = {"training_curve": {
+        "run": run_dir.name, "init_from": config.get("init_from"),
+        "rows": [{k: row[k] for k in ("step", "hours", "val_psnr", "val_loss") if k in row}
+                 for row in curve["rows"]]}}
+    if (run_dir / "model.keras").is_file() and (run_dir / "metrics.json").is_file():
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        model = keras.saving.load_model(run_dir / "model.keras")
+        steps = recipe.training.epochs * recipe.training.steps_per_epoch
+        seconds = metrics.get("train_seconds_this_session", 0.0)
+    elif (run_dir / "backup" / "latest.weights.h5").is_file() and curve["rows"]:
+        model = build_model(recipe)
+        load_initial_weights(model, run_dir)
+        last = curve["rows"][-1]
+        metrics = {"validation": {k[len("val_"):]: v for k, v in last.items()
+                                  if k.startswith("val_")}}
+        steps, seconds = last["step"], (last["hours"] or 0.0) * 3600
+    else:
+        raise ValueError(f"{run_dir} has neither a finished model (model.keras, "
+                         "metrics.json) nor a backed-up epoch to package.")
+    write_preset(name, model, recipe, run_dir, metrics, steps, seconds, extra)
     return 0
 
 
@@ -194,7 +243,10 @@ def main(argv=None):
     parser.add_argument("--choose-tile", action="store_true",
                         help="only (re)choose the shipped preset's inference tile")
     parser.add_argument("--from-run", action="store_true",
-                        help="package the finished run in OUT/NAME without training")
+                        help="package a run folder (finished, or its latest backup) "
+                             "without training")
+    parser.add_argument("--run", type=Path, help="with --from-run: the run folder "
+                        "(default OUT/NAME)")
     args = parser.parse_args(argv)
 
     if args.golden_only:
@@ -215,7 +267,7 @@ def main(argv=None):
         print(json.dumps({k: meta.get(k) for k in ("inference_tile", "tile_selection")}))
         return 0
     if args.from_run:
-        return package_run(args.name, Path(args.out) / args.name)
+        return package_run(args.name, args.run or Path(args.out) / args.name)
 
     from training.recipe import load_recipe
     from training.run import apply_overrides, train
