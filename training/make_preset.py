@@ -16,7 +16,8 @@ temporary name and a rename):
 `--from-run` packages a run folder instead of training (`--run DIR`, default
 OUT/NAME): a finished run's model.keras, or a run still going its latest backup, with
 its validation curve in the metadata. `--golden-only` rewrites golden.npz from the
-shipped weights without training.
+shipped weights without training; `--store-float16` converts a shipped preset's
+float32 weights.
 The model card (README.md) is written by `benchmarks/quality.py --write-cards`,
 so its numbers are the benchmark's.
 """
@@ -70,6 +71,8 @@ def golden_input(model, seed=0):
         mask = np.zeros((2, GOLDEN_SIZE, GOLDEN_SIZE, 1), np.float32)
         mask[:, 8:20, 10:24] = 1.0
         return {"image": image, "mask": mask}
+    if isinstance(model.input, dict) and "noise_level" in model.input:
+        return {"image": image, "noise_level": np.full((2, 1), 25 / 255, np.float32)}
     return {"image": image}
 
 
@@ -107,7 +110,9 @@ def choose_tile(model, task, seed=0):
         errors = [np.mean((apply_to_image(model, x, mask, tile=tile) - clean) ** 2)
                   for clean, x, mask in cases]
         scores[tile] = round(float(psnr_of_mse(np.mean(errors))), 3)
-    return {"inference_tile": max(scores, key=scores.get), "tile_selection": scores}
+    # on a tie the larger tile: the same output in fewer, less overlapping calls
+    return {"inference_tile": max(scores, key=lambda tile: (scores[tile], tile)),
+            "tile_selection": scores}
 
 
 def write_golden(model, folder):
@@ -212,8 +217,8 @@ def package_run(name, run_dir):
     curve = training_curve(run_dir)
     extra = {"training_curve": {
         "run": run_dir.name, "init_from": config.get("init_from"),
-        "rows": [{k: row[k] for k in ("step", "hours", "val_psnr", "val_loss") if k in row}
-                 for row in curve["rows"]]}}
+        "rows": [{k: v for k, v in row.items() if k in ("step", "hours")
+                  or k.startswith("val_")} for row in curve["rows"]]}}
     if (run_dir / "model.keras").is_file() and (run_dir / "metrics.json").is_file():
         metrics = json.loads((run_dir / "metrics.json").read_text())
         model = keras.saving.load_model(run_dir / "model.keras")
@@ -240,6 +245,9 @@ def main(argv=None):
     parser.add_argument("--out", default="runs/presets", help="parent of the run folder")
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--golden-only", action="store_true")
+    parser.add_argument("--store-float16", action="store_true",
+                        help="only rewrite the shipped preset's weights as float16 (and its "
+                             "sha256, size and golden output)")
     parser.add_argument("--choose-tile", action="store_true",
                         help="only (re)choose the shipped preset's inference tile")
     parser.add_argument("--from-run", action="store_true",
@@ -254,6 +262,19 @@ def main(argv=None):
 
         model = zoo.load(args.name)
         write_golden(model, preset_dir(args.name))
+        return 0
+
+    if args.store_float16:
+        import zoo
+        from zoo.presets import metadata, sha256_of
+
+        folder = preset_dir(args.name)
+        _as_float16(folder / "model.weights.h5")
+        meta = {**metadata(args.name), "weights_dtype": "float16",
+                "weights_bytes": (folder / "model.weights.h5").stat().st_size,
+                "sha256": sha256_of(folder / "model.weights.h5")}
+        write_json(meta, folder / "metadata.json")
+        write_golden(zoo.load(args.name), folder)
         return 0
 
     if args.choose_tile:
