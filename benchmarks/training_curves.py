@@ -5,6 +5,8 @@
 Reads each `checkpoints/NAME/curve.json` (written by `zoo snapshot save`), prints the
 last rows and the gain over the last doubling of training time (whether more training
 still pays), and draws `benchmarks/results/training_curves.png` and a JSON summary.
+A run warm-started from another (`zoo train --init-from`) carries that run's curve
+(`warm_start`): hours count from the start of the chain, each segment drawn in turn.
 """
 
 import argparse
@@ -34,12 +36,31 @@ def doubling_gain(rows, metric):
     return float(values[-1] - values[min(half, len(values) - 1)])
 
 
+def segments(curve):
+    """[(run name, rows)] from the first run of the warm-start chain to `curve`'s own,
+    each row's `hours` counted from the start of the chain."""
+    chain = []
+    while curve is not None:
+        chain.insert(0, curve)
+        curve = curve.get("warm_start")
+    result, offset = [], 0.0
+    for part in chain:
+        rows = [{**row, "hours": None if row.get("hours") is None else row["hours"] + offset}
+                for row in part["rows"]]
+        result.append((part["run"], rows))
+        offset = next((r["hours"] for r in reversed(rows) if r.get("hours")), offset)
+    return result
+
+
 def summarize(curve):
-    rows = curve["rows"]
-    metric = headline_metric(rows)
+    rows = [row for _, part in segments(curve) for row in part]
+    metric = headline_metric(curve["rows"])
+    rows = [row for row in rows if metric in row]
     last = rows[-1] if rows else {}
     return {"run": curve["run"], "recipe": curve["recipe"], "metric": metric,
-            "epochs": len(rows), "steps": last.get("step"), "hours": last.get("hours"),
+            "warm_start_chain": [name for name, _ in segments(curve)][:-1],
+            "epochs": len(curve["rows"]), "steps": curve["rows"][-1]["step"] if curve["rows"]
+            else None, "hours": last.get("hours"),
             "last": last.get(metric), "best": max((r[metric] for r in rows if metric in r),
                                                   default=None),
             "gain_over_last_doubling_db": doubling_gain(rows, metric)}
@@ -54,10 +75,17 @@ def plot(curves, path):
     figure, axis = plt.subplots(figsize=(7, 4))
     for curve in curves:
         metric = headline_metric(curve["rows"])
-        points = [(r["hours"], r[metric]) for r in curve["rows"] if r.get("hours")]
-        if points:
-            axis.plot(*zip(*points, strict=True), marker=".", label=f"{curve['run']} ({metric})")
-    axis.set_xlabel("hours of training (this CPU: 2 cores, shared)")
+        color = None
+        for number, (name, rows) in enumerate(segments(curve)):
+            points = [(r["hours"], r[metric]) for r in rows if r.get("hours") and metric in r]
+            if points:
+                label = (f"{curve['run']} ({metric})" if number == 0
+                         else f"  then {name} (warm start)")
+                line, = axis.plot(*zip(*points, strict=True), marker=".", color=color,
+                                  linestyle="-" if number == len(segments(curve)) - 1
+                                  else ":", label=label)
+                color = line.get_color()
+    axis.set_xlabel("hours of training, warm-start chains end to end (2 CPU cores, shared)")
     axis.set_ylabel("validation PSNR (dB)")
     axis.grid(alpha=0.3)
     axis.legend()

@@ -137,20 +137,10 @@ def _weights_only(architecture, config, model):
 
 def _as_float16(weights_file):
     """Rewrite a .weights.h5 file in place with its float32 arrays as float16."""
-    import h5py
+    from training.snapshot import compact_weights
 
     with replaced_on_success(weights_file, suffix=".weights.h5") as tmp:
-        with h5py.File(weights_file, "r") as source, h5py.File(tmp, "w") as target:
-            def copy(name, item):
-                if isinstance(item, h5py.Dataset):
-                    data = item[()]
-                    target.create_dataset(name, data=data.astype(np.float16)
-                                          if data.dtype == np.float32 else data)
-                else:
-                    target.require_group(name).attrs.update(dict(item.attrs))
-
-            source.visititems(copy)
-            target.attrs.update(dict(source.attrs))
+        compact_weights(weights_file, tmp)
 
 
 def write_preset(name, model, recipe, run_dir, metrics, steps, seconds, extra=None):

@@ -41,6 +41,7 @@ from training.callbacks import (
 from training.optimizers import build_optimizer
 from training.pipeline import BatchMaker, EpochBatches, FollowEpoch, to_tf_dataset
 from training.recipe import RecipeError, parse_recipe
+from training.snapshot import WARM_START_CURVE, source_curve
 from training.sources import open_source
 from training.tasks import Degradation, model_image_shape, task_of
 from zoo.image_io import replaced_on_success, write_json
@@ -407,6 +408,10 @@ def train(recipe, out_dir, *, resume=False, strategy="none", verbose="auto", ini
         if writes_files:
             write_json(config, out_dir / "config.json")
             _trim_logs(out_dir)
+            if init_from is not None and not (out_dir / WARM_START_CURVE).is_file():
+                warm_start = source_curve(init_from)
+                if warm_start is not None:  # the run it continues, for its training curve
+                    write_json(warm_start, out_dir / WARM_START_CURVE)
         try:
             # Workers other than the chief write to a temporary folder: every worker must
             # save (saving distributed variables runs collectives), only one may own the

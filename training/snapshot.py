@@ -5,9 +5,10 @@ continues from.
     zoo snapshot restore checkpoints/unet_denoise_photos ~/zoo-runs/denoise
     zoo train unet_denoise_photos -o ~/zoo-runs/denoise --resume
 
-A snapshot holds the run's config.json, logs (history.csv, clock.csv), the
-BackupAndRestore metadata, the latest weights *without the optimizer's moments*
-(a third of the backup's size, which keeps a committed snapshot small), and
+A snapshot holds the run's config.json, logs (history.csv, clock.csv, and the curve
+of the run it was warm-started from, `zoo train --init-from`), the BackupAndRestore
+metadata, the latest weights *without the optimizer's moments* and stored as float16
+(a sixth of the backup's size, which keeps a committed snapshot small), and
 curve.json: validation metrics against steps and hours of training. A run resumed
 from a snapshot continues its learning-rate schedule at the snapshot's step with a
 fresh optimizer whose rate ramps up over a few hundred steps
@@ -25,7 +26,8 @@ import h5py
 
 BACKUP_WEIGHTS = Path("backup") / "latest.weights.h5"
 BACKUP_METADATA = Path("backup") / "training_metadata.json"
-LOG_FILES = (Path("logs") / "history.csv", Path("logs") / "clock.csv")
+WARM_START_CURVE = Path("logs") / "warm_start_curve.json"
+LOG_FILES = (Path("logs") / "history.csv", Path("logs") / "clock.csv", WARM_START_CURVE)
 
 
 def _read_csv(path):
@@ -36,10 +38,12 @@ def _read_csv(path):
 
 
 def training_curve(run_dir):
-    """{"steps_per_epoch", "rows": [{"epoch", "step", "hours", <logged metrics>...}]}.
+    """{"steps_per_epoch", "rows": [{"epoch", "step", "hours", <logged metrics>...}],
+    "warm_start": the curve of the run it started from, or None}.
 
     `hours` is the cumulative duration of the epochs up to that one (logs/clock.csv;
-    None where an epoch has no clock entry).
+    None where an epoch has no clock entry). Steps and hours count from this run's
+    start; the warm-start chain says what came before.
     """
     run_dir = Path(run_dir)
     config = json.loads((run_dir / "config.json").read_text())
@@ -54,8 +58,41 @@ def training_curve(run_dir):
         rows.append({"epoch": epoch, "step": (epoch + 1) * steps,
                      "hours": round(total / 3600, 4) if timed else None,
                      **{k: float(v) for k, v in row.items() if v not in ("", None)}})
+    warm_start = run_dir / WARM_START_CURVE
     return {"run": run_dir.name, "recipe": config["recipe"].get("name"),
-            "steps_per_epoch": steps, "rows": rows}
+            "steps_per_epoch": steps, "rows": rows,
+            "warm_start": json.loads(warm_start.read_text()) if warm_start.is_file() else None}
+
+
+def source_curve(path):
+    """The curve of the run folder or snapshot `path` (a warm start's source), or None
+    for a weights file or a folder without logs."""
+    path = Path(path)
+    if (path / "curve.json").is_file():
+        return json.loads((path / "curve.json").read_text())
+    if (path / "config.json").is_file() and (path / LOG_FILES[0]).is_file():
+        return training_curve(path)
+    return None
+
+
+def compact_weights(source, dest):
+    """Copy a .weights.h5 file without its optimizer state, float32 arrays as float16
+    (Keras loads them back into float32 variables; the rounding is 5e-4 relative)."""
+    import numpy as np
+
+    with h5py.File(source, "r") as weights, h5py.File(dest, "w") as target:
+        def copy(name, item):
+            if name.split("/")[0] == "optimizer":
+                return
+            if isinstance(item, h5py.Dataset):
+                data = item[()]
+                target.create_dataset(name, data=data.astype(np.float16)
+                                      if data.dtype == np.float32 else data)
+            else:
+                target.require_group(name).attrs.update(dict(item.attrs))
+
+        weights.visititems(copy)
+        target.attrs.update(dict(weights.attrs))
 
 
 def _staging(dest):
@@ -89,23 +126,15 @@ def save_snapshot(run_dir, dest):
             shutil.copyfile(run_dir / name, staging / name)
     (staging / "backup").mkdir(exist_ok=True)
     if (run_dir / BACKUP_WEIGHTS).is_file():
-        shutil.copyfile(run_dir / BACKUP_WEIGHTS, staging / BACKUP_WEIGHTS)
+        compact_weights(run_dir / BACKUP_WEIGHTS, staging / BACKUP_WEIGHTS)
     else:  # a finished run: its backup is gone, model.keras holds the same weights
         with zipfile.ZipFile(finished) as archive:
-            (staging / BACKUP_WEIGHTS).write_bytes(archive.read("model.weights.h5"))
+            (staging / "backup" / "full.weights.h5").write_bytes(
+                archive.read("model.weights.h5"))
+        compact_weights(staging / "backup" / "full.weights.h5", staging / BACKUP_WEIGHTS)
+        (staging / "backup" / "full.weights.h5").unlink()
         epochs = _logged_epochs(run_dir)
         (staging / BACKUP_METADATA).write_text(json.dumps({"epoch": epochs, "batch": 0}))
-    with h5py.File(staging / BACKUP_WEIGHTS, "a") as weights:
-        if "optimizer" in weights:
-            del weights["optimizer"]
-    # h5py leaves the deleted group's bytes in the file; a copy drops them
-    compact = staging / "backup" / "compact.weights.h5"
-    with h5py.File(staging / BACKUP_WEIGHTS, "r") as source, h5py.File(compact, "w") as target:
-        for key in source:
-            source.copy(source[key], target, name=key)
-        for key, value in source.attrs.items():
-            target.attrs[key] = value
-    compact.replace(staging / BACKUP_WEIGHTS)
     curve = {**training_curve(staging), "run": dest.name}
     (staging / "curve.json").write_text(json.dumps(curve, indent=1) + "\n")
     _swap_in(staging, dest)

@@ -18,7 +18,7 @@ DEMO_SIZE = 256
 NOISE_SIGMA = 25.0  # 8-bit units
 PHOTO = "astronaut"  # in the natural test split: no preset saw any crop of it
 INPAINTERS = ("inpainter-natural", "unet-inpaint-natural")
-DENOISER = "unet-denoise-natural"
+DENOISER = "unet-denoise-photos"
 GENERATORS = {"dcgan-digits": "generated_digits.png", "dcgan-textures": "generated_textures.png"}
 EXPORTED = "unet-inpaint-natural"
 
