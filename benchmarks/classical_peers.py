@@ -318,12 +318,12 @@ def segment_shapes_classical(image):
 
 # --- timing --------------------------------------------------------------------------
 
-def timed(fn, *args, repeats=3):
-    """(result of the last call, median seconds of `repeats` calls of fn(*args))."""
+def timed(fn, *args, repeats=3, **kwargs):
+    """(result of the last call, median seconds of `repeats` calls of fn(*args, **kwargs))."""
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
-        result = fn(*args)
+        result = fn(*args, **kwargs)
         seconds.append(time.perf_counter() - start)
     return result, statistics.median(seconds)
 

@@ -44,6 +44,11 @@ SEGMENT_SIZE = 64
 CLASSICAL_SEGMENTER = "classical threshold + shape rules"
 
 
+def told_name(name):
+    """The method name of a denoiser given the true sigma (its blind run is `name`)."""
+    return f"{name} (sigma given)"
+
+
 def presets_for(task):
     """The shipped presets of `task` ("inpaint", "denoise"), sorted by name."""
     return [name for name in preset_names() if metadata(name)["task"] == task]
@@ -220,7 +225,7 @@ def evaluate_denoising(models, crops, sigmas=SIGMAS, subset=(), examples=None, s
     indices are in `subset` only. Returns (every method but BM3D on every crop, every
     method on `subset`): the subset reuses the same outputs, no method runs twice.
     `examples` (a dict) collects, per sigma, a figure row for each crop in `shown`."""
-    from zoo.inference import apply_to_image
+    from zoo.inference import apply_to_image, takes_noise_level
 
     subset = set(subset)
     every, on_subset = {}, {}
@@ -240,10 +245,17 @@ def evaluate_denoising(models, crops, sigmas=SIGMAS, subset=(), examples=None, s
                 if c in subset:
                     _score(on_subset, method, group, outputs[method], clean, None, seconds)
             for name, model in models.items():
-                outputs[name], seconds = peers.timed(apply_to_image, model, noisy, repeats=1)
-                _score(every, name, group, outputs[name], clean, None, seconds)
-                if c in subset:
-                    _score(on_subset, name, group, outputs[name], clean, None, seconds)
+                runs = {name: {}}
+                if takes_noise_level(model):  # blind, and told the true strength
+                    runs[told_name(name)] = {"sigma": sigma}
+                for method, told in runs.items():
+                    output, seconds = peers.timed(apply_to_image, model, noisy, repeats=1,
+                                                  **told)
+                    _score(every, method, group, output, clean, None, seconds)
+                    if c in subset:
+                        _score(on_subset, method, group, output, clean, None, seconds)
+                    if method == name:  # the figures show the blind run
+                        outputs[name] = output
             if examples is not None and c in shown:
                 examples.setdefault(group, []).append(
                     {"input": noisy, "clean": clean, "outputs": outputs, "crop": crop_name,

@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
+from training.snapshot import chain_segments, doubling_gain
 
 ROOT = Path(__file__).resolve().parent.parent
 METRIC_BY_TASK = ("val_hole_psnr", "val_psnr")  # the first a run logs is its headline
@@ -26,39 +26,13 @@ def headline_metric(rows):
     return None
 
 
-def doubling_gain(rows, metric):
-    """The metric's change between half the run's hours and its end (None if too short)."""
-    timed = [(r["hours"], r[metric]) for r in rows if r.get("hours") and metric in r]
-    if len(timed) < 4:
-        return None
-    hours, values = np.array(timed).T
-    half = np.searchsorted(hours, hours[-1] / 2)
-    return float(values[-1] - values[min(half, len(values) - 1)])
-
-
-def segments(curve):
-    """[(run name, rows)] from the first run of the warm-start chain to `curve`'s own,
-    each row's `hours` counted from the start of the chain."""
-    chain = []
-    while curve is not None:
-        chain.insert(0, curve)
-        curve = curve.get("warm_start")
-    result, offset = [], 0.0
-    for part in chain:
-        rows = [{**row, "hours": None if row.get("hours") is None else row["hours"] + offset}
-                for row in part["rows"]]
-        result.append((part["run"], rows))
-        offset = next((r["hours"] for r in reversed(rows) if r.get("hours")), offset)
-    return result
-
-
 def summarize(curve):
-    rows = [row for _, part in segments(curve) for row in part]
+    rows = [row for _, part in chain_segments(curve) for row in part]
     metric = headline_metric(curve["rows"])
     rows = [row for row in rows if metric in row]
     last = rows[-1] if rows else {}
     return {"run": curve["run"], "recipe": curve["recipe"], "metric": metric,
-            "warm_start_chain": [name for name, _ in segments(curve)][:-1],
+            "warm_start_chain": [name for name, _ in chain_segments(curve)][:-1],
             "epochs": len(curve["rows"]), "steps": curve["rows"][-1]["step"] if curve["rows"]
             else None, "hours": last.get("hours"),
             "last": last.get(metric), "best": max((r[metric] for r in rows if metric in r),
@@ -76,13 +50,13 @@ def plot(curves, path):
     for curve in curves:
         metric = headline_metric(curve["rows"])
         color = None
-        for number, (name, rows) in enumerate(segments(curve)):
+        for number, (name, rows) in enumerate(chain_segments(curve)):
             points = [(r["hours"], r[metric]) for r in rows if r.get("hours") and metric in r]
             if points:
                 label = (f"{curve['run']} ({metric})" if number == 0
                          else f"  then {name} (warm start)")
                 line, = axis.plot(*zip(*points, strict=True), marker=".", color=color,
-                                  linestyle="-" if number == len(segments(curve)) - 1
+                                  linestyle="-" if number == len(chain_segments(curve)) - 1
                                   else ":", label=label)
                 color = line.get_color()
     axis.set_xlabel("hours of training, warm-start chains end to end (2 CPU cores, shared)")

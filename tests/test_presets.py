@@ -14,6 +14,8 @@ EXPECTED = {
     "inpainter-natural": "inpaint",
     "unet-inpaint-natural": "inpaint",
     "unet-denoise-natural": "denoise",
+    "unet-inpaint-photos": "inpaint",
+    "unet-denoise-photos": "denoise",
     "unet-segment-shapes": "segment",
     "dcgan-digits": "generate",
     "dcgan-textures": "generate",

@@ -70,9 +70,12 @@ def test_a_warm_started_run_carries_its_sources_curve_into_its_snapshot(recipe, 
     # the curves script counts hours from the start of the chain
     import training_curves
 
-    (_, earlier), (_, later) = training_curves.segments(curve)
+    from training.snapshot import chain_segments, chain_totals
+
+    (_, earlier), (_, later) = chain_segments(curve)
     assert later[0]["hours"] == pytest.approx(earlier[-1]["hours"] + curve["rows"][0]["hours"])
     assert training_curves.summarize(curve)["warm_start_chain"] == ["first"]
+    assert chain_totals(curve) == (20, pytest.approx(later[-1]["hours"]))
 
 
 def test_a_snapshot_from_mid_run_continues_the_schedule_with_a_ramp(recipe, tmp_path):

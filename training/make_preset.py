@@ -191,13 +191,23 @@ def write_preset(name, model, recipe, run_dir, metrics, steps, seconds, extra=No
     return metadata
 
 
+def _validation_curve(curve):
+    """`curve` with only the steps, hours and validation metrics of each row, down its
+    warm-start chain."""
+    if curve is None:
+        return None
+    return {"run": curve["run"], "rows": [
+        {k: v for k, v in row.items() if k in ("step", "hours") or k.startswith("val_")}
+        for row in curve["rows"]], "warm_start": _validation_curve(curve.get("warm_start"))}
+
+
 def package_run(name, run_dir):
     """Write the preset from a run folder: a finished run (model.keras, metrics.json), or
     one still going, from its latest backup (the last finished epoch), with the run's
     validation curve and where it was warm-started from in the metadata."""
     from training.recipe import parse_recipe
     from training.run import build_model, load_initial_weights
-    from training.snapshot import training_curve
+    from training.snapshot import chain_segments, chain_totals, training_curve
 
     run_dir = Path(run_dir)
     if not (run_dir / "config.json").is_file():
@@ -205,10 +215,10 @@ def package_run(name, run_dir):
     config = json.loads((run_dir / "config.json").read_text())
     recipe = parse_recipe(config["recipe"])
     curve = training_curve(run_dir)
-    extra = {"training_curve": {
-        "run": run_dir.name, "init_from": config.get("init_from"),
-        "rows": [{k: v for k, v in row.items() if k in ("step", "hours")
-                  or k.startswith("val_")} for row in curve["rows"]]}}
+    total_steps, total_hours = chain_totals(curve)
+    extra = {"training_curve": _validation_curve(curve), "warm_start_chain": {
+        "runs": [name for name, _ in chain_segments(curve)],
+        "steps": total_steps, "hours": round(total_hours, 3)}}
     if (run_dir / "model.keras").is_file() and (run_dir / "metrics.json").is_file():
         metrics = json.loads((run_dir / "metrics.json").read_text())
         model = keras.saving.load_model(run_dir / "model.keras")
@@ -224,6 +234,8 @@ def package_run(name, run_dir):
     else:
         raise ValueError(f"{run_dir} has neither a finished model (model.keras, "
                          "metrics.json) nor a backed-up epoch to package.")
+    if curve["warm_start"] is not None:  # the weights saw every run of the chain
+        steps, seconds = total_steps, total_hours * 3600
     write_preset(name, model, recipe, run_dir, metrics, steps, seconds, extra)
     return 0
 

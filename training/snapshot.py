@@ -64,6 +64,44 @@ def training_curve(run_dir):
             "warm_start": json.loads(warm_start.read_text()) if warm_start.is_file() else None}
 
 
+def chain_segments(curve):
+    """[(run name, rows)] from the first run of `curve`'s warm-start chain to its own,
+    each row's `hours` counted from the start of the chain."""
+    chain = []
+    while curve is not None:
+        chain.insert(0, curve)
+        curve = curve.get("warm_start")
+    result, offset = [], 0.0
+    for part in chain:
+        rows = [{**row, "hours": None if row.get("hours") is None else row["hours"] + offset}
+                for row in part["rows"]]
+        result.append((part["run"], rows))
+        offset = next((r["hours"] for r in reversed(rows) if r.get("hours")), offset)
+    return result
+
+
+def chain_totals(curve):
+    """(steps, hours) of training over `curve`'s whole warm-start chain."""
+    segments = chain_segments(curve)
+    steps = sum(rows[-1]["step"] for _, rows in segments if rows)
+    hours = next((r["hours"] for _, rows in reversed(segments) for r in reversed(rows)
+                  if r.get("hours")), 0.0)
+    return steps, hours
+
+
+def doubling_gain(rows, metric):
+    """The metric's change between half the rows' hours and their end (None if fewer than
+    4 timed rows): whether doubling the training time still paid."""
+    import numpy as np
+
+    timed = [(r["hours"], r[metric]) for r in rows if r.get("hours") and metric in r]
+    if len(timed) < 4:
+        return None
+    hours, values = np.array(timed).T
+    half = np.searchsorted(hours, hours[-1] / 2)
+    return float(values[-1] - values[min(half, len(values) - 1)])
+
+
 def source_curve(path):
     """The curve of the run folder or snapshot `path` (a warm start's source), or None
     for a weights file or a folder without logs."""
