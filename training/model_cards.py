@@ -83,7 +83,8 @@ def _denoise_lines(results, name):
     keras_ratio = mine["seconds"] / bm3d["seconds"]
     tflite = results["tflite_int8"][name]["seconds"] / bm3d["seconds"]
     size = results["repair_data"]["crop_size"]
-    lines += [f"- time per {size} x {size} crop, one thread, sigma 25: Keras {mine['seconds']:.3f} s "
+    lines += [f"- time per {size} x {size} crop, one thread, sigma 25: Keras "
+              f"{mine['seconds']:.3f} s "
               f"({keras_ratio:.4f}x BM3D's {bm3d['seconds']:.2f} s). Target <= 1/50 = 0.02x: "
               f"**{'met' if keras_ratio <= DENOISE_TIME_RATIO else 'missed'}**.",
               f"- int8 TFLite {results['tflite_int8'][name]['seconds'] * 1000:.1f} ms "
