@@ -4,6 +4,7 @@ import json
 
 import h5py
 import numpy as np
+import pytest
 
 import zoo
 from training import make_preset
@@ -29,13 +30,31 @@ samples_every = 0
 """
 
 
-def test_trains_writes_and_loads_a_preset(tmp_path, monkeypatch):
-    folder = tmp_path / "presets" / "tiny-denoiser"
+pytestmark = pytest.mark.xdist_group("make_preset")  # the module fixture trains once
+
+
+def _preset_folder(root):
+    folder = root / "presets" / "tiny-denoiser"
     folder.mkdir(parents=True)
     (folder / "recipe.toml").write_text(RECIPE)
-    monkeypatch.setattr(presets, "PRESETS_DIR", tmp_path / "presets")
-    assert make_preset.main(["tiny-denoiser", "--steps", "2", "--out",
-                             str(tmp_path / "runs")]) == 0
+    return folder
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """(the preset folder make_preset wrote, its run folder)."""
+    root = tmp_path_factory.mktemp("make_preset")
+    folder = _preset_folder(root)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(presets, "PRESETS_DIR", root / "presets")
+        assert make_preset.main(["tiny-denoiser", "--steps", "2", "--out",
+                                 str(root / "runs")]) == 0
+    return folder, root / "runs" / "tiny-denoiser"
+
+
+def test_trains_writes_and_loads_a_preset(trained, monkeypatch):
+    folder, _ = trained
+    monkeypatch.setattr(presets, "PRESETS_DIR", folder.parent)
 
     meta = json.loads((folder / "metadata.json").read_text())
     assert meta["task"] == "denoise" and meta["training_steps"] == 2
@@ -51,22 +70,15 @@ def test_trains_writes_and_loads_a_preset(tmp_path, monkeypatch):
     assert zoo.list_presets("denoise") == ["tiny-denoiser"]
 
 
-def test_packages_a_run_that_is_still_going_from_its_backup(tmp_path, monkeypatch):
+def test_packages_a_run_that_is_still_going_from_its_backup(trained, tmp_path, monkeypatch):
     """A long run is packaged from its latest backup (here: a snapshot restored into a
     folder, which holds what a running run's folder holds), with its curve, and the
     weights are stored as float16 that load back into float32 variables."""
-    from training.recipe import parse_recipe
-    from training.run import train
     from training.snapshot import restore_snapshot, save_snapshot
 
-    folder = tmp_path / "presets" / "tiny-denoiser"
-    folder.mkdir(parents=True)
-    (folder / "recipe.toml").write_text(RECIPE)
+    folder = _preset_folder(tmp_path)
     monkeypatch.setattr(presets, "PRESETS_DIR", tmp_path / "presets")
-    import tomllib
-
-    train(parse_recipe(tomllib.loads(RECIPE)), tmp_path / "finished", verbose=0)
-    save_snapshot(tmp_path / "finished", tmp_path / "snapshot")
+    save_snapshot(trained[1], tmp_path / "snapshot")
     going = restore_snapshot(tmp_path / "snapshot", tmp_path / "going")
     assert not (going / "model.keras").exists()
     assert make_preset.main(["tiny-denoiser", "--from-run", "--run", str(going)]) == 0
@@ -88,7 +100,5 @@ def test_packages_a_run_that_is_still_going_from_its_backup(tmp_path, monkeypatc
 
 
 def test_a_folder_that_is_no_run_is_a_clear_error(tmp_path):
-    import pytest
-
     with pytest.raises(ValueError, match="is not a run folder: config.json is missing"):
         make_preset.package_run("tiny-denoiser", tmp_path)

@@ -3,6 +3,7 @@ another machine: the restored run resumes at the snapshot's epoch, its learning-
 schedule at the snapshot's step, with a fresh optimizer whose rate ramps up."""
 
 import json
+import shutil
 
 import h5py
 import keras
@@ -25,9 +26,16 @@ def recipe(tmp_path_factory):
     return load_recipe(path)
 
 
-def test_snapshot_restores_weights_epoch_and_step_count(recipe, tmp_path):
-    first = tmp_path / "first"
-    train(recipe, first, verbose=0)
+@pytest.fixture(scope="module")
+def finished(recipe, tmp_path_factory):
+    """One finished run of `recipe`, shared read-only by the tests (each trains in 10 s)."""
+    run = tmp_path_factory.mktemp("finished") / "first"
+    train(recipe, run, verbose=0)
+    return run
+
+
+def test_snapshot_restores_weights_epoch_and_step_count(recipe, finished, tmp_path):
+    first = finished
     snapshot = tmp_path / "snap"
     curve = save_snapshot(first, snapshot)
 
@@ -58,9 +66,9 @@ def test_snapshot_restores_weights_epoch_and_step_count(recipe, tmp_path):
     assert training_curve(elsewhere)["rows"][-1]["step"] == 10
 
 
-def test_a_warm_started_run_carries_its_sources_curve_into_its_snapshot(recipe, tmp_path):
-    first = tmp_path / "first"
-    train(recipe, first, verbose=0)
+def test_a_warm_started_run_carries_its_sources_curve_into_its_snapshot(recipe, finished,
+                                                                       tmp_path):
+    first = finished
     save_snapshot(first, tmp_path / "snapshots" / "first")
     second = tmp_path / "second"
     train(recipe, second, verbose=0, init_from=tmp_path / "snapshots" / "first")
@@ -78,9 +86,8 @@ def test_a_warm_started_run_carries_its_sources_curve_into_its_snapshot(recipe, 
     assert chain_totals(curve) == (20, pytest.approx(later[-1]["hours"]))
 
 
-def test_a_snapshot_from_mid_run_continues_the_schedule_with_a_ramp(recipe, tmp_path):
-    first = tmp_path / "first"
-    train(recipe, first, verbose=0)
+def test_a_snapshot_from_mid_run_continues_the_schedule_with_a_ramp(recipe, finished, tmp_path):
+    first = finished
     snapshot = tmp_path / "snap"
     save_snapshot(first, snapshot)
     # Make it the snapshot of the same run after its first epoch only.
@@ -130,9 +137,9 @@ def test_continued_schedule_ramps_then_follows_the_schedule():
     assert float(again(300)) == pytest.approx(float(continued(300)))
 
 
-def test_restore_refuses_to_go_back_and_save_needs_a_backup(recipe, tmp_path):
+def test_restore_refuses_to_go_back_and_save_needs_a_backup(recipe, finished, tmp_path):
     run = tmp_path / "run"
-    train(recipe, run, verbose=0)
+    shutil.copytree(finished, run)
     snapshot = tmp_path / "snap"
     save_snapshot(run, snapshot)
     (snapshot / "logs" / "history.csv").write_text("epoch,loss\n0,1.0\n")
