@@ -58,6 +58,7 @@ def _hardware():
 def golden_input(model, seed=0):
     """A fixed small input for the preset's task (what `zoo.presets.predict_batch` takes)."""
     from training.tasks import task_of
+    from zoo.inference import takes_noise_level
 
     rng = np.random.default_rng(seed)
     task = task_of(model)
@@ -71,7 +72,7 @@ def golden_input(model, seed=0):
         mask = np.zeros((2, GOLDEN_SIZE, GOLDEN_SIZE, 1), np.float32)
         mask[:, 8:20, 10:24] = 1.0
         return {"image": image, "mask": mask}
-    if isinstance(model.input, dict) and "noise_level" in model.input:
+    if takes_noise_level(model):
         return {"image": image, "noise_level": np.full((2, 1), 25 / 255, np.float32)}
     return {"image": image}
 
