@@ -95,13 +95,13 @@ def test_inpainting_runs_only_the_tiles_with_holes(local_inpainter, monkeypatch)
                                        verbose=0)[0]
     overlap = tile_overlap(local_inpainter)  # measured (and cached) before counting
     seen = []
-    model_call = type(local_inpainter).__call__
+    predict_on_batch = type(local_inpainter).predict_on_batch
 
-    def counting_call(self, inputs, *args, **kwargs):
+    def counting_predict(self, inputs, *args, **kwargs):
         seen.append(len(inputs["image"]))
-        return model_call(self, inputs, *args, **kwargs)
+        return predict_on_batch(self, inputs, *args, **kwargs)
 
-    monkeypatch.setattr(type(local_inpainter), "__call__", counting_call)
+    monkeypatch.setattr(type(local_inpainter), "predict_on_batch", counting_predict)
     tiled = apply_to_image(local_inpainter, image, mask, tile=64)
     monkeypatch.undo()
     np.testing.assert_allclose(tiled, one_pass, atol=2e-6)
