@@ -108,6 +108,8 @@ def test_a_config_key_missing_is_named(key, broken, capsys):
     ("name", "unet-denoise-natural", "not the folder's name"),
     ("sha256", "abc", "64 lowercase hex digits"),
     ("inference_tile", 0, "'inference_tile' must be a positive int"),
+    ("receptive_radius", -1, "'receptive_radius' must be an int >= 0 or null"),
+    ("receptive_radius", "32", "'receptive_radius' must be an int >= 0 or null"),
 ])
 def test_bad_metadata_values_are_named(key, value, message, broken, capsys):
     _, edit_metadata = broken

@@ -55,6 +55,17 @@ def test_golden_output(name):
     assert model.compiled
 
 
+@pytest.mark.parametrize("name", sorted(n for n, task in EXPECTED.items() if task != "generate"))
+def test_recorded_receptive_radius_is_what_the_probe_measures(name):
+    from zoo.inference import receptive_radius
+
+    model = zoo.load(name, compile=False)
+    recorded = presets.metadata(name)["receptive_radius"]
+    assert model._zoo_receptive_radius == recorded  # apply_to_image skips the probe
+    del model._zoo_receptive_radius
+    assert receptive_radius(model) == recorded
+
+
 def test_list_presets_filters_by_task():
     assert zoo.list_presets("inpaint") == sorted(
         n for n, t in EXPECTED.items() if t == "inpaint")

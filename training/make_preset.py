@@ -116,6 +116,17 @@ def choose_tile(model, task, seed=0):
             "tile_selection": scores}
 
 
+def serving_facts(model, task):
+    """What `zoo.inference.apply_to_image` reads from a preset instead of measuring it at
+    every load: the tile side (`choose_tile`) and, for every model it serves, the
+    receptive radius (pixels; None = global context), whose probe takes seconds."""
+    from zoo.inference import receptive_radius
+
+    if task == "generate":
+        return {}
+    return {**choose_tile(model, task), "receptive_radius": receptive_radius(model)}
+
+
 def write_golden(model, folder):
     from zoo.presets import run_preset_model
 
@@ -176,7 +187,7 @@ def write_preset(name, model, recipe, run_dir, metrics, steps, seconds, extra=No
         "train_seconds": round(seconds, 1),
         "hardware": _hardware(),
         "validation_metrics": metrics.get("validation", {}),
-        **choose_tile(model, task),
+        **serving_facts(model, task),
         "parameters": int(model.count_params()),
         "keras_version": keras.__version__,
         "weights_file": weights.name,
@@ -252,7 +263,8 @@ def main(argv=None):
                         help="only rewrite the shipped preset's weights as float16 (and its "
                              "sha256, size and golden output)")
     parser.add_argument("--choose-tile", action="store_true",
-                        help="only (re)choose the shipped preset's inference tile")
+                        help="only (re)measure the shipped preset's inference tile and "
+                             "receptive radius")
     parser.add_argument("--from-run", action="store_true",
                         help="package a run folder (finished, or its latest backup) "
                              "without training")
@@ -286,9 +298,10 @@ def main(argv=None):
         from zoo.presets import metadata
 
         model = zoo.load(args.name, compile=False)
-        meta = {**metadata(args.name), **choose_tile(model, task_of(model))}
+        meta = {**metadata(args.name), **serving_facts(model, task_of(model))}
         write_json(meta, preset_dir(args.name) / "metadata.json")
-        print(json.dumps({k: meta.get(k) for k in ("inference_tile", "tile_selection")}))
+        print(json.dumps({k: meta.get(k) for k in ("inference_tile", "tile_selection",
+                                                   "receptive_radius")}))
         return 0
     if args.from_run:
         return package_run(args.name, args.run or Path(args.out) / args.name)

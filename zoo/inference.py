@@ -35,7 +35,8 @@ def size_factor(model):
 def receptive_radius(model):
     """How far (pixels, Chebyshev distance) a change of one input pixel reaches in the
     output, measured on two random RADIUS_PROBE-sized images; None when it reaches the
-    probe's edge (global context). Cached on the model."""
+    probe's edge (global context). Cached on the model; `zoo.load` sets it from a
+    preset's metadata ("receptive_radius", measured when it was packaged)."""
     cached = getattr(model, "_zoo_receptive_radius", False)
     if cached is not False:
         return cached

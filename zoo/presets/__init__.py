@@ -153,6 +153,9 @@ def metadata(name):
     elif (tile := meta.get("inference_tile")) is not None and (
             not isinstance(tile, int) or isinstance(tile, bool) or tile < 1):
         problem = f"key 'inference_tile' must be a positive int or null, got {tile!r}"
+    elif (radius := meta.get("receptive_radius")) is not None and (
+            not isinstance(radius, int) or isinstance(radius, bool) or radius < 0):
+        problem = f"key 'receptive_radius' must be an int >= 0 or null, got {radius!r}"
     if problem:
         raise PresetError(f"Preset {name!r}: metadata.json {problem}.")
     _file_in(name, meta["weights_file"], "metadata.json weights_file")
@@ -299,6 +302,8 @@ def load(name, compile=True):
         model.compile()
     # the tile side `zoo.inference.apply_to_image` uses, chosen on validation images
     model.preset_tile = meta.get("inference_tile")
+    if "receptive_radius" in meta:  # measured when packaged (null: global context)
+        model._zoo_receptive_radius = meta["receptive_radius"]
     return model
 
 
