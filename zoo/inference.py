@@ -292,9 +292,11 @@ def _tiled(model, image, mask, tile, overlap, noise_level):
     for first in range(0, len(corners), batch):
         chunk = corners[first:first + batch]
         windows = [(slice(t, t + tile_h), slice(lf, lf + tile_w)) for t, lf in chunk]
+        if len(corners) > batch:  # a short last batch is filled up: one traced shape
+            windows += windows[-1:] * (batch - len(windows))
         masks = None if mask is None else np.stack([mask[w] for w in windows])
         x = _inputs(np.stack([image[w] for w in windows]), masks, noise_level)
-        results = _predict(model, x)
+        results = _predict(model, x)[:len(chunk)]
         if output is None:
             output = np.zeros((full_h, full_w, results.shape[-1]), np.float32)
         for (top, left), (rows, cols), result in zip(chunk, kept[first:first + batch],
