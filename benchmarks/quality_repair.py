@@ -183,7 +183,8 @@ def example_crops(subset, count=3):
 
 def evaluate_inpainting(models, crops, masks_per_kind=MASKS_PER_KIND, examples=None,
                         shown=()):
-    """Masked PSNR / SSIM per method and mask group ("strokes" = all widths, "box"), over
+    """Masked PSNR / SSIM per method and mask group ("strokes" = all widths, then each
+    width alone as "strokes-thin", "strokes-medium", "strokes-thick", and "box"), over
     every crop. `models`: {preset name: loaded model}; `crops`: `photo_crops`' list.
     `examples` (a dict) collects, per group, a list of figure rows: the box on each crop
     in `shown`, strokes of the i-th width on the i-th (cycling) crop in `shown`."""
@@ -197,14 +198,17 @@ def evaluate_inpainting(models, crops, masks_per_kind=MASKS_PER_KIND, examples=N
         clean = images[crop_name]
         masked = clean * (1 - mask)
         group = "box" if kind == "box" else "strokes"
+        groups = (group,) if kind == "box" else (group, kind)
         outputs = {}
         for method, fn in peers.INPAINTING_PEERS.items():
             outputs[method], seconds = peers.timed(fn, masked, mask, repeats=1)
-            _score(scores, method, group, outputs[method], clean, mask, seconds)
+            for scored in groups:
+                _score(scores, method, scored, outputs[method], clean, mask, seconds)
         for name, model in models.items():
             outputs[name], seconds = peers.timed(apply_to_image, model, masked, mask,
                                                  repeats=1)
-            _score(scores, name, group, outputs[name], clean, mask, seconds)
+            for scored in groups:
+                _score(scores, name, scored, outputs[name], clean, mask, seconds)
         if examples is not None and shown:
             c = index[crop_name]
             if group == "box":

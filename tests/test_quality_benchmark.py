@@ -76,7 +76,8 @@ def test_every_method_is_scored(run):
     assert set(inpainting) == {"OpenCV Telea", "OpenCV Navier-Stokes",
                                "scikit-image biharmonic", *inpainters}
     for groups in inpainting.values():
-        assert set(groups) == {"strokes", "box"}
+        assert list(groups) == ["strokes", "strokes-thin", "strokes-medium", "strokes-thick",
+                                "box"]
         assert all(_finite(g["psnr"]) and 0 < g["ssim"] <= 1 for g in groups.values())
     # a denoiser with a strength input is scored blind and told the true sigma
     told = [quality_repair.told_name(n) for n in denoisers if _takes_noise_level(n)]
@@ -101,7 +102,8 @@ def test_repair_runs_on_the_corpus_test_crops(run):
     assert data["photos"] == len(names) and data["crops"] == crops
     assert data["bm3d_subset"]["crops"] == list(range(0, crops, QUICK_CROPS_PER_PHOTO))
     assert data["threads"]["tensorflow_intra_op"] == 1 and data["threads"]["opencv"] == 1
-    cases = {"strokes": 3 * crops, "box": crops}
+    cases = {"strokes": 3 * crops, "strokes-thin": crops, "strokes-medium": crops,
+             "strokes-thick": crops, "box": crops}
     for groups in result["inpainting"].values():
         assert {g: v["cases"] for g, v in groups.items()} == cases
     subset = data["bm3d_subset"]["count"]

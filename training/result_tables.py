@@ -8,13 +8,24 @@ def _f(value, digits=2):
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def stroke_widths(results):
+    """The stroke-width groups ("strokes-thin", ...) the inpainting results hold, in order
+    (none in results measured before they were scored apart)."""
+    first = next(iter(results["inpainting"].values()))
+    return [group for group in first if group.startswith("strokes-")]
+
+
 def inpainting_table(results):
-    lines = ["| method | strokes PSNR (dB) | strokes SSIM | box PSNR (dB) | box SSIM | "
-             "s / image (strokes) |", "|---|---|---|---|---|---|"]
+    widths = stroke_widths(results)
+    width_header = "".join(f"{w.removeprefix('strokes-')} PSNR | " for w in widths)
+    lines = [f"| method | strokes PSNR (dB) | strokes SSIM | {width_header}box PSNR (dB) | "
+             "box SSIM | s / image (strokes) |", "|---|---|---|" + "---|" * len(widths)
+             + "---|---|---|"]
     for method, groups in results["inpainting"].items():
         s, b = groups["strokes"], groups["box"]
-        lines.append(f"| {method} | {_f(s['psnr'])} | {_f(s['ssim'], 3)} | {_f(b['psnr'])} | "
-                     f"{_f(b['ssim'], 3)} | {_f(s['seconds'], 3)} |")
+        width_cells = "".join(f"{_f(groups[w]['psnr'])} | " for w in widths)
+        lines.append(f"| {method} | {_f(s['psnr'])} | {_f(s['ssim'], 3)} | {width_cells}"
+                     f"{_f(b['psnr'])} | {_f(b['ssim'], 3)} | {_f(s['seconds'], 3)} |")
     return "\n".join(lines)
 
 
