@@ -35,6 +35,8 @@ def demo_photo():
 
 
 def _inpaint(photo, out, log):
+    from skimage.restoration import inpaint_biharmonic
+
     import zoo
     from training.masks import random_mask
     from zoo.image_io import image_grid, save_png, to_rgb8
@@ -46,8 +48,6 @@ def _inpaint(photo, out, log):
     results = {"hole_fraction": round(float(mask.mean()), 4),
                "masked_psnr_before": image_psnr(masked, photo, mask)}
     columns = [masked]
-    from skimage.restoration import inpaint_biharmonic
-
     classical = inpaint_biharmonic(masked, mask[..., 0] > 0, channel_axis=-1)
     results[f"masked_psnr_{CLASSICAL}"] = image_psnr(classical, photo, mask)
     columns.append(classical.astype(np.float32))
