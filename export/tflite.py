@@ -18,6 +18,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from zoo.hole_fill import depthwise_stencils
+
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
 
 
@@ -126,7 +128,8 @@ def convert_model(model, quantize="none", representative_data=None, input_size=N
     from export.saved_model import write_saved_model
     from export.signatures import serving_model
 
-    with tempfile.TemporaryDirectory() as folder:
+    # the in-graph hole fill as depthwise convolutions, which int8 stores exactly
+    with tempfile.TemporaryDirectory() as folder, depthwise_stencils():
         saved = write_saved_model(model, Path(folder) / "saved_model", input_size,
                                   batch_size=1)
         layers = [layer.name for layer in serving_model(model).layers]

@@ -9,6 +9,7 @@ import sys
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import zoo
 from export import (
@@ -85,6 +86,13 @@ def test_fill_holes_unet_runs_in_int8(tmp_path):
     report = to_tflite(model, tmp_path / "f.tflite", quantize="int8", representative_data=rep,
                        input_size=SIZE, **QUIET)
     assert report["passed"] and report["psnr_vs_keras_db"] > 30
+    # every relaxation step traced as a depthwise convolution (int8-exact kernels), none
+    # as the sums of slices Keras runs at the finest levels
+    fill = model.get_layer("diffusion_fill")
+    steps = sum(sum(fill.steps_at(level)) for level in range(fill.levels))
+    interpreter = tf.lite.Interpreter(model_path=str(tmp_path / "f.tflite"))
+    ops_run = [op["op_name"] for op in interpreter._get_ops_details()]
+    assert ops_run.count("DEPTHWISE_CONV_2D") == steps
 
 
 def test_int8_without_data_is_refused_and_writes_nothing(models, tmp_path):
