@@ -185,8 +185,12 @@ class DiffusionFill(layers.Layer):
             shape = ops.shape(sums[level])
             # a side of odd length was padded when pooled: crop the upsampled guess back
             guess = self._upsample(guess)[:, :shape[1], :shape[2]]
-            # the known part of each step's result, and the share smoothing fills
-            anchored = sums[level] / ops.maximum(weights[level], _MIN_KNOWN) * weights[level]
+            # the known part of each step's result, and the share smoothing fills. The
+            # known part is sums / max(weights, floor) * weights, written as sums *
+            # min(1, weights / floor) = sums * (1 - relu(1 - weights / floor)): XNNPACK runs
+            # neither DIV nor MAXIMUM in int8, and the 256 px int8 fill took 37.5 ms with
+            # them at every level, 23.6 ms with this form (one thread).
+            anchored = sums[level] * (1.0 - ops.relu(1.0 - weights[level] / _MIN_KNOWN))
             unknown = 1.0 - weights[level]
             smoothing_steps, biharmonic_steps = self.steps_at(level)
             as_slices = _STENCILS["as"] == "slices" and level < _SLICED_LEVELS
