@@ -172,6 +172,12 @@ class DiffusionFill(layers.Layer):
             return _slice_stencil(x, kernel)
         return ops.depthwise_conv(x, _depthwise(kernel, x.shape[-1]), padding="valid")
 
+    def build(self, image_shape, mask_shape=None):
+        # Nothing to create (pooling and up-sampling hold no weights). Defined so that
+        # Keras does not build the layer by tracing `call` when a model is built: 162 steps
+        # took 3.7 s of the 4.5 s unet-inpaint-photos took to load.
+        self.built = True
+
     def call(self, image, mask):
         image = ops.cast(image, "float32")
         known = 1.0 - ops.cast(mask, "float32")
