@@ -8,7 +8,9 @@ The photo is the first test-split photo of the corpus (`zoo data fetch photos`),
 (Lanczos) to 4000 x 3000; the mask is seeded brush strokes added until they cover the
 target fraction. Each contestant runs in its own process (`python -c ...` for the peers,
 the real `zoo predict` command for the preset, TensorFlow's start-up included), which
-reports its own peak resident memory, so no run inherits another's. `apply_to_image`
+reports its own peak resident memory, so no run inherits another's. A last child times
+`apply_to_image` alone on the loaded preset: the call a script makes, timed as the peers'
+calls are. `apply_to_image`
 runs the network only on the tiles that hold a hole. Prints a table and writes
 benchmarks/results/big_photo_inpaint.json.
 """
@@ -61,6 +63,23 @@ started = time.perf_counter()
 from zoo_cli.main import main
 code = main({argv!r})
 print(json.dumps({{"code": code, "seconds": time.perf_counter() - started,
+                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+# The Python call a script makes, like the peers' rows: the preset loaded and the photo
+# read first, then `apply_to_image` timed (its graph traced within the call).
+APPLY = """
+import json, resource, time
+import numpy as np
+from PIL import Image
+import zoo
+from zoo.inference import apply_to_image
+model = zoo.load({preset!r})
+image = np.asarray(Image.open({image!r}), np.float32) / 255
+mask = (np.asarray(Image.open({mask!r})) > 127).astype(np.float32)[..., None]
+started = time.perf_counter()
+apply_to_image(model, image, mask)
+print(json.dumps({{"seconds": time.perf_counter() - started,
                    "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
@@ -118,6 +137,8 @@ def main():
     argv = ["predict", args.preset, str(image_path), "--mask", str(mask_path),
             "-o", str(folder / "preset.png")]
     rows[f"zoo predict {args.preset}"] = run_child(PREDICT.format(argv=argv), {})
+    rows[f"apply_to_image {args.preset}"] = run_child(
+        APPLY.format(preset=args.preset, image=str(image_path), mask=str(mask_path)), {})
     print(f"{width} x {height} ({width * height / 1e6:.1f} MP), holes {hole.mean():.2%}, "
           "one thread")
     print(f"{'':40} {'seconds':>9} {'process s':>10} {'peak MiB':>9}")
@@ -130,7 +151,8 @@ def main():
         "size": [width, height], "hole_fraction": float(hole.mean()), "threads": 1,
         "load_average": list(os.getloadavg()),
         "seconds": "'seconds' is the call itself (for zoo predict, the whole command "
-                   "including TensorFlow's import); 'process_seconds' the child's wall time",
+                   "including TensorFlow's import; for apply_to_image, the call on a loaded "
+                   "preset, as the peers' rows); 'process_seconds' the child's wall time",
         "results": rows,
     }, RESULTS)
 
