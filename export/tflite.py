@@ -18,8 +18,6 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from zoo.hole_fill import depthwise_stencils
-
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
 
 
@@ -127,6 +125,7 @@ def convert_model(model, quantize="none", representative_data=None, input_size=N
     """
     from export.saved_model import write_saved_model
     from export.signatures import serving_model
+    from zoo.hole_fill import depthwise_stencils
 
     # the in-graph hole fill as depthwise convolutions, which int8 stores exactly
     with tempfile.TemporaryDirectory() as folder, depthwise_stencils():
