@@ -10,9 +10,8 @@ target fraction. Each contestant runs in its own process (`python -c ...` for th
 the real `zoo predict` command for the preset, TensorFlow's start-up included), which
 reports its own peak resident memory, so no run inherits another's. A last child times
 `apply_to_image` alone on the loaded preset: the call a script makes, timed as the peers'
-calls are. `apply_to_image`
-runs the network only on the tiles that hold a hole. Prints a table and writes
-benchmarks/results/big_photo_inpaint.json.
+calls are. `apply_to_image` runs the network only on the tiles that hold a hole. Prints a
+table and writes benchmarks/results/big_photo_inpaint.json.
 """
 
 import argparse
