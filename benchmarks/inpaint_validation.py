@@ -1,0 +1,98 @@
+"""Inpainters on validation photos, scored as the quality benchmark scores the test
+split: the number to choose a run or a design by, without looking at the test photos.
+
+    python benchmarks/inpaint_validation.py --preset unet-inpaint-photos
+    python benchmarks/inpaint_validation.py --run ~/zoo-runs/big-psnr --run ~/zoo-runs/big-l1ssim
+
+One 256 x 256 crop per photo of the `photos` corpus' validation split (`--per-photo`
+for more), the quality benchmark's masks (strokes thin, medium and thick hiding 8-16 %
+of the crop, and the centre box of a quarter of it; `benchmarks/quality_repair.py`),
+and masked PSNR (mean over crops) per width, next to scikit-image's biharmonic fill on
+the same cases. The recipes' own validation (`zoo train`'s val_hole_psnr) uses its
+training crop size and mixed masks, whose stroke widths are fractions of the crop: at
+96 px they are a third as wide as these.
+
+`--run DIR` scores a `zoo train` folder's latest weights (its backup, else model.keras);
+`--preset NAME` a shipped preset. Results: benchmarks/results/inpaint_validation/.
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import classical_peers as peers
+import numpy as np
+from quality_repair import mask_cases, photo_crops
+from validation_reference import _load_latest_weights
+
+from training.recipe import parse_recipe
+from training.run import build_model
+from zoo.metrics import image_psnr
+
+RESULTS = Path(__file__).resolve().parent / "results" / "inpaint_validation"
+PEER = "scikit-image biharmonic"
+
+
+def run_model(run_dir):
+    """The model of a `zoo train` folder with its latest weights."""
+    config = json.loads((run_dir / "config.json").read_text())
+    model = build_model(parse_recipe(config["recipe"]))
+    _load_latest_weights(model, run_dir)
+    return model
+
+
+def score(fill, cases, images):
+    """{kind: mean masked PSNR} of `fill(masked image, mask) -> image` over `cases`."""
+    scores = {}
+    for name, kind, mask in cases:
+        clean = images[name]
+        output = fill(clean * (1 - mask), mask)
+        scores.setdefault(kind, []).append(image_psnr(output, clean, mask))
+    means = {kind: float(np.mean(values)) for kind, values in scores.items()}
+    strokes = [v for kind, values in scores.items() if kind != "box" for v in values]
+    return {"strokes": float(np.mean(strokes)), **means}
+
+
+def main():
+    from zoo import load
+    from zoo.inference import apply_to_image
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, action="append", default=[], metavar="DIR")
+    parser.add_argument("--preset", action="append", default=[], metavar="NAME")
+    parser.add_argument("--per-photo", type=int, default=1, help="crops per validation photo")
+    args = parser.parse_args()
+    crops, info = photo_crops(size=256, per_photo=args.per_photo, split="validation")
+    images = dict(crops)
+    cases = mask_cases(list(images), 256)
+    models = {**{f"run {d.name}": (lambda d=d: run_model(d)) for d in args.run},
+              **{name: (lambda name=name: load(name)) for name in args.preset}}
+    rows = {PEER: score(peers.inpaint_biharmonic, cases, images)}
+    for name, make in models.items():
+        model = make()
+        started = time.perf_counter()
+        rows[name] = score(lambda image, mask, m=model: apply_to_image(m, image, mask),
+                           cases, images)
+        print(f"  ({name}: {time.perf_counter() - started:.0f} s)", flush=True)
+    kinds = list(rows[PEER])
+    print(f"masked PSNR (dB), {len(crops)} validation crops of 256 px, "
+          f"{len(cases)} cases; in brackets: against {PEER}")
+    print(f"| method | {' | '.join(kinds)} |\n|---|{'---|' * len(kinds)}")
+    for name, row in rows.items():
+        cells = [f"{row[k]:.2f}" + ("" if name == PEER else f" ({row[k] - rows[PEER][k]:+.2f})")
+                 for k in kinds]
+        print(f"| {name} | {' | '.join(cells)} |")
+    command = " ".join(["python benchmarks/inpaint_validation.py",
+                        *[f"--run {d}" for d in args.run],
+                        *[f"--preset {p}" for p in args.preset],
+                        *([f"--per-photo {args.per_photo}"] if args.per_photo != 1 else [])])
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = "_".join([d.name for d in args.run] + args.preset) or "peer"
+    (RESULTS / f"{stem}.json").write_text(json.dumps(
+        {"command": command, "crops": len(crops), "cases": len(cases),
+         "crops_sha256": info["crops_sha256"], "masked_psnr_db": rows}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
