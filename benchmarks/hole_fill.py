@@ -35,6 +35,7 @@ VARIANTS = (
     ("16 steps", dict(steps=16, biharmonic_steps=0, taper=0), True),
     ("8 + 16 biharmonic, no taper", dict(taper=0), True),
     ("8 + 16 biharmonic, taper 2 (default)", dict(), True),
+    ("8 + 16 biharmonic, taper 2, momentum 0.9", dict(momentum=0.9), True),
 )
 # --quick (the test suite): the plain and the int8-exact kernel at a depth for 64 px, with
 # fewer steps, since tracing the default fill's 162 steps for int8 takes most of a minute

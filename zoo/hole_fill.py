@@ -142,25 +142,37 @@ class DiffusionFill(layers.Layer):
             full resolution (there, steps / 2**taper, rounded up), because the
             upsampled coarser guess is already close and full-resolution steps are
             what an int8 file spends its time on.
+        momentum: in [0, 1). Each biharmonic step after a level's first adds
+            `momentum` times the previous step's change (heavy-ball relaxation), which
+            speeds up the slowly converging smooth part of the fill by up to
+            1 / (1 - momentum); 0 is plain damped relaxation.
 
     The defaults were chosen on the validation photos (coffee, camera at 256 px,
     `benchmarks/hole_fill.py`): 8 + 16 steps fill strokes 0.2 dB better than 16
     smoothing steps alone (17.90 vs 17.67 dB; scikit-image's biharmonic: 17.72), and a
     taper of 2 gives back 0.1 dB of that (17.80) for half the int8 time (40 vs 86 ms).
+    Momentum 0.9 converges much further in the same steps: on 11
+    validation photo crops of 256 px (`benchmarks/inpaint_validation.py`'s cases),
+    masked PSNR thin / medium / thick strokes / box 28.66 / 27.12 / 25.95 / 22.64 dB
+    against 28.46 / 26.61 / 25.42 / 21.87 without it.
     """
 
-    SETTINGS = ("levels", "steps", "biharmonic_steps", "taper")  # the config's own keys
+    SETTINGS = ("levels", "steps", "biharmonic_steps", "taper", "momentum")  # config keys
 
-    def __init__(self, levels=8, steps=8, biharmonic_steps=16, taper=2, **kwargs):
+    def __init__(self, levels=8, steps=8, biharmonic_steps=16, taper=2, momentum=0.0,
+                 **kwargs):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         if levels < 1 or steps < 1 or biharmonic_steps < 0 or taper < 0:
             raise ValueError("levels and steps must be >= 1, biharmonic_steps and taper >= 0; "
                              f"got {levels}, {steps}, {biharmonic_steps} and {taper}.")
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1); got {momentum}.")
         self.levels = levels
         self.steps = steps
         self.biharmonic_steps = biharmonic_steps
         self.taper = taper
+        self.momentum = momentum
         self._pool = layers.AveragePooling2D(2, padding="same", dtype="float32")
         self._upsample = layers.UpSampling2D(2, interpolation="nearest", dtype="float32")
 
@@ -213,8 +225,14 @@ class DiffusionFill(layers.Layer):
             unknown = 1.0 - weights[level]
             smoothing_steps, biharmonic_steps = self.steps_at(level)
             as_slices = _STENCILS["as"] == "slices" and level < _SLICED_LEVELS
-            for kernel in [smoothing] * smoothing_steps + [biharmonic] * biharmonic_steps:
-                guess = anchored + unknown * self._relax(guess, kernel, as_slices)
+            for _ in range(smoothing_steps):
+                guess = anchored + unknown * self._relax(guess, smoothing, as_slices)
+            previous = None
+            for _ in range(biharmonic_steps):
+                relaxed = anchored + unknown * self._relax(guess, biharmonic, as_slices)
+                if self.momentum and previous is not None:
+                    relaxed = relaxed + (self.momentum * unknown) * (guess - previous)
+                previous, guess = guess, relaxed
         # biharmonic steps overshoot near sharp edges, as biharmonic inpainting does
         guess = ops.clip(guess, 0.0, 1.0)
         return image * known + (1.0 - known) * guess
