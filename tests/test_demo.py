@@ -5,7 +5,7 @@ import json
 import numpy as np
 from PIL import Image
 
-from zoo_cli.demo import CLASSICAL, DEMO_SIZE, GENERATORS, INPAINTERS
+from zoo_cli.demo import CLASSICAL, DEMO_SIZE, EXPORTED, GENERATORS, INPAINTERS
 from zoo_cli.main import main
 
 
@@ -30,8 +30,9 @@ def test_demo_repairs_generates_and_exports(tmp_path, capsys):
 
     export = results["export"]
     assert export["passed"] and export["psnr_vs_keras_db"] >= 30
-    tflite = out / "unet-inpaint-natural_int8.tflite"
+    assert EXPORTED in INPAINTERS  # the exported file is the inpainter the figure shows
+    tflite = out / f"{EXPORTED}_int8.tflite"
     assert tflite.stat().st_size == export["file_bytes"]
-    sidecar = json.loads((out / "unet-inpaint-natural_int8.tflite.json").read_text())
-    assert sidecar["source"] == "preset:unet-inpaint-natural"
+    sidecar = json.loads((out / f"{EXPORTED}_int8.tflite.json").read_text())
+    assert sidecar["source"] == f"preset:{EXPORTED}"
     assert f"{denoising['psnr_denoised']:.2f} dB" in printed

@@ -4,7 +4,7 @@
                                    presets | original
     OUT/denoise_before_after.png   noisy (sigma 25) | denoised | original
     OUT/generated_digits.png, OUT/generated_textures.png   16 samples each
-    OUT/unet-inpaint-natural_int8.tflite (+ .json sidecar, .verification.json)
+    OUT/unet-inpaint-photos_int8.tflite (+ .json sidecar, .verification.json)
     OUT/demo.json                  every number printed
 """
 
@@ -22,7 +22,7 @@ INPAINTERS = ("unet-inpaint-photos",)
 CLASSICAL = "biharmonic"  # scikit-image's inpaint_biharmonic: the fill a user would reach for
 DENOISER = "unet-denoise-photos"
 GENERATORS = {"dcgan-digits": "generated_digits.png", "dcgan-textures": "generated_textures.png"}
-EXPORTED = "unet-inpaint-natural"
+EXPORTED = "unet-inpaint-photos"  # the inpainter the figure shows
 
 
 def demo_photo():
