@@ -5,6 +5,7 @@ import zoo
 from tests import harness
 
 TINY = dict(image_shape=(None, None, 3), filters=(4, 8), kernel_size=3)
+SMALL_FILL = dict(levels=3, steps=2, biharmonic_steps=2, taper=1, momentum=0.5)
 
 
 def build(**overrides):
@@ -23,6 +24,8 @@ def test_outputs_any_size_and_composite():
     dict(bottleneck="dense", image_shape=(16, 16, 1), bottleneck_units=8),
     dict(pooling="strided", upsampling="bilinear", normalization="instance", activation="elu"),
     dict(pooling="avg", activation="leaky_relu", dropout=0.2, l1=1e-4, l2=1e-4),
+    dict(pixel_unshuffle=2),
+    dict(pixel_unshuffle=2, bottleneck="dense", image_shape=(16, 16, 3), bottleneck_units=8),
 ])
 def test_knobs_build_and_train(variant):
     model = build(**variant)
@@ -42,6 +45,10 @@ def test_bad_inputs():
         build(image_shape=(30, 32, 3))
     with pytest.raises(ValueError, match="fixed image_shape"):
         build(bottleneck="dense")
+    with pytest.raises(ValueError, match="divisible by 8"):
+        build(image_shape=(20, 32, 3), pixel_unshuffle=2)
+    with pytest.raises(ValueError, match="pixel_unshuffle must be an int >= 1"):
+        build(pixel_unshuffle=0)
     with pytest.raises(ValueError, match="Unknown pooling 'median'"):
         build(pooling="median")
     model = build(image_shape=(16, 16, 3))
@@ -61,7 +68,19 @@ def test_any_size_is_padded_in_the_graph_like_apply_to_image():
     np.testing.assert_allclose(out, model.predict(padded, verbose=0)[:, :, :18], atol=1e-6)
 
 
-SMALL_FILL = dict(levels=3, steps=2, biharmonic_steps=2, taper=1)
+def test_pixel_unshuffle_pads_to_its_larger_multiple_and_starts_at_the_fill():
+    """With pixel_unshuffle 2 and depth 2, 32 x 18 is padded to 32 x 24 (multiples of 8);
+    an untrained model with a fill returns the fill, at full resolution."""
+    from zoo.hole_fill import DiffusionFill
+
+    model = build(pixel_unshuffle=2, fill_holes=SMALL_FILL)
+    assert model.get_layer("pixel_unshuffle").output.shape[1:] == (None, None, 16)
+    x, _ = harness.random_batch(model, 1, image_size=(32, 18))
+    padded = {"image": np.pad(x["image"], ((0, 0), (0, 0), (0, 6), (0, 0)), mode="reflect"),
+              "mask": np.pad(x["mask"], ((0, 0), (0, 0), (0, 6), (0, 0)))}
+    expected = np.asarray(DiffusionFill(**SMALL_FILL)(padded["image"], padded["mask"]))
+    np.testing.assert_allclose(harness.predict(model, x), expected[:, :, :18], atol=1e-6)
+    assert model.get_config()["pixel_unshuffle"] == 2
 
 
 def test_fill_holes_starts_at_the_diffusion_fill_then_trains(tmp_path):

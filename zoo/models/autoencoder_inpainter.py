@@ -5,7 +5,15 @@ from keras import layers
 
 from zoo import layers as blocks
 from zoo.hole_fill import DiffusionFill, fill_settings_from
-from zoo.image_layers import AddResidual, Composite, CropToSize, HideHoles, PadToMultiple
+from zoo.image_layers import (
+    AddResidual,
+    Composite,
+    CropToSize,
+    DepthToSpace,
+    HideHoles,
+    PadToMultiple,
+    SpaceToDepth,
+)
 from zoo.models.contract import SingleNetwork
 from zoo.models.from_preset import FromPreset
 from zoo.models.restoration import RestorationTraining
@@ -17,7 +25,10 @@ BOTTLENECKS = ("conv", "dense")
 
 @register_model("conv_autoencoder_inpainter", family="inpainter", task="inpaint",
                 tiny_config=dict(filters=(4, 8), image_shape=(16, 16, 3)),
-                variants=[dict(bottleneck="dense", bottleneck_units=8)],
+                variants=[dict(bottleneck="dense", bottleneck_units=8),
+                          dict(pixel_unshuffle=2, fill_holes=dict(levels=2, steps=1,
+                                                                  biharmonic_steps=2,
+                                                                  momentum=0.5))],
                 demo_config=dict(image_shape=(32, 32, 3), filters=(16, 32)))
 @keras.saving.register_keras_serializable(package="zoo")
 class ConvAutoencoderInpainter(SingleNetwork, FromPreset, RestorationTraining, StoredConfig,
@@ -29,9 +40,10 @@ class ConvAutoencoderInpainter(SingleNetwork, FromPreset, RestorationTraining, S
     zeroed before the network sees it. Output `inpainted` (B, H, W, C) float32 in
     [0, 1] = mask * prediction + (1 - mask) * image, so known pixels come back unchanged.
 
-    Any H and W (at least 2**depth) are taken with the `conv` bottleneck: inputs are
-    padded by reflection to multiples of 2**depth (the mask with known pixels) and the
-    output cropped back; a fixed `image_shape` must be a multiple. The `dense` bottleneck (a fully
+    Any H and W (at least pixel_unshuffle * 2**depth) are taken with the `conv`
+    bottleneck: inputs are padded by reflection to multiples of pixel_unshuffle *
+    2**depth (the mask with known pixels) and the output cropped back; a fixed
+    `image_shape` must be a multiple. The `dense` bottleneck (a fully
     connected layer) needs a fixed `image_shape`; the `conv` one accepts any size.
 
     Args:
@@ -52,6 +64,10 @@ class ConvAutoencoderInpainter(SingleNetwork, FromPreset, RestorationTraining, S
             the in-graph classical diffusion fill first; the network sees the fill and
             the mask and predicts a correction to it (last layer zero at the start, so
             an untrained model returns the fill), as the U-Net's option does.
+        pixel_unshuffle: f > 1 turns each f x f block into f*f channels before the
+            encoder and back after the decoder (as the U-Net's option does): the network
+            runs at 1/f the resolution, about f*f times fewer operations at the same
+            widths.
     """
 
     task = "inpaint"  # the contract (zoo.models.contract)
@@ -59,14 +75,18 @@ class ConvAutoencoderInpainter(SingleNetwork, FromPreset, RestorationTraining, S
     def __init__(self, image_shape=(None, None, 3), filters=(32, 64, 128), depth=None,
                  kernel_size=3, pooling="max", upsampling="transpose", bottleneck="conv",
                  bottleneck_units=256, activation="relu", normalization="batch", dropout=0.0,
-                 l1=0.0, l2=0.0, convs_per_level=2, fill_holes=False, **kwargs):
+                 l1=0.0, l2=0.0, convs_per_level=2, fill_holes=False, pixel_unshuffle=1,
+                 **kwargs):
         # === Validation ===
         image_shape = tuple(image_shape)
         filters = blocks.level_filters(filters, depth)
         depth = len(filters)
         blocks.check_choice("bottleneck", bottleneck, BOTTLENECKS)
         blocks.check_rate("dropout", dropout)
-        blocks.check_spatial_size(image_shape, 2**depth, "ConvAutoencoderInpainter")
+        if not isinstance(pixel_unshuffle, int) or pixel_unshuffle < 1:
+            raise ValueError(f"pixel_unshuffle must be an int >= 1, got {pixel_unshuffle!r}.")
+        size_factor = pixel_unshuffle * 2**depth
+        blocks.check_spatial_size(image_shape, size_factor, "ConvAutoencoderInpainter")
         if bottleneck == "dense" and None in image_shape[:2]:
             raise ValueError("The dense bottleneck needs a fixed image_shape (H, W, C); "
                              f"got {image_shape}. Use bottleneck='conv' for any size.")
@@ -83,19 +103,21 @@ class ConvAutoencoderInpainter(SingleNetwork, FromPreset, RestorationTraining, S
         if bottleneck == "dense":  # a fixed size, checked above: nothing to pad
             padded, padded_mask = image, mask
         else:
-            padded = PadToMultiple(2**depth, name="pad_image")(image)
-            padded_mask = PadToMultiple(2**depth, "constant", name="pad_mask")(mask)
+            padded = PadToMultiple(size_factor, name="pad_image")(image)
+            padded_mask = PadToMultiple(size_factor, "constant", name="pad_mask")(mask)
         if filling:
             filled = DiffusionFill(name="diffusion_fill", **fill_settings)(padded, padded_mask)
             x = layers.Concatenate(name="fill_and_mask")([filled, padded_mask])
         else:
             x = HideHoles(name="hide_holes")(padded, padded_mask)
+        if pixel_unshuffle > 1:
+            x = SpaceToDepth(pixel_unshuffle, name="pixel_unshuffle")(x)
         for level, width in enumerate(filters):
             x = blocks.conv_block(x, width, name=f"encoder{level}", **block)
             x = blocks.downsample(x, pooling, filters=width, kernel_size=kernel_size,
                                   regularizer=regularizer, name=f"encoder{level}")
         if bottleneck == "dense":
-            grid = (image_shape[0] // 2**depth, image_shape[1] // 2**depth, filters[-1])
+            grid = (image_shape[0] // size_factor, image_shape[1] // size_factor, filters[-1])
             x = layers.Flatten(name="bottleneck_flatten")(x)
             x = layers.Dense(bottleneck_units, kernel_regularizer=regularizer,
                              name="bottleneck_dense")(x)
@@ -109,8 +131,10 @@ class ConvAutoencoderInpainter(SingleNetwork, FromPreset, RestorationTraining, S
             x = blocks.upsample(x, upsampling, filters=filters[level], kernel_size=kernel_size,
                                 regularizer=regularizer, name=f"decoder{level}")
             x = blocks.conv_block(x, filters[level], name=f"decoder{level}", **block)
-        x = layers.Conv2D(image_shape[-1], 1, name="to_image",
+        x = layers.Conv2D(image_shape[-1] * pixel_unshuffle**2, 1, name="to_image",
                           kernel_initializer="zeros" if filling else "glorot_uniform")(x)
+        if pixel_unshuffle > 1:
+            x = DepthToSpace(pixel_unshuffle, name="pixel_shuffle")(x)
         if filling:  # a correction to the classical fill, zero at the start
             prediction = AddResidual(name="corrected_fill")(filled, x)
         else:
@@ -126,4 +150,5 @@ class ConvAutoencoderInpainter(SingleNetwork, FromPreset, RestorationTraining, S
             bottleneck_units=bottleneck_units, activation=activation,
             normalization=normalization, dropout=dropout, l1=l1, l2=l2,
             convs_per_level=convs_per_level, fill_holes=fill_holes,
+            pixel_unshuffle=pixel_unshuffle,
         )
