@@ -3,6 +3,7 @@ split: the number to choose a run or a design by, without looking at the test ph
 
     python benchmarks/inpaint_validation.py --preset unet-inpaint-photos
     python benchmarks/inpaint_validation.py --run ~/zoo-runs/big-psnr --run ~/zoo-runs/big-l1ssim
+    python benchmarks/inpaint_validation.py --fill '{}' --fill '{"momentum": 0.9}'
 
 One 256 x 256 crop per photo of the `photos` corpus' validation split (`--per-photo`
 for more), the quality benchmark's masks (strokes thin, medium and thick hiding 8-16 %
@@ -13,7 +14,9 @@ training crop size and mixed masks, whose stroke widths are fractions of the cro
 96 px they are a third as wide as these.
 
 `--run DIR` scores a `zoo train` folder's latest weights (its backup, else model.keras);
-`--preset NAME` a shipped preset. Results: benchmarks/results/inpaint_validation/.
+`--preset NAME` a shipped preset; `--fill JSON` the in-graph fill alone
+(`zoo.hole_fill.DiffusionFill` with these settings). Results:
+benchmarks/results/inpaint_validation/.
 """
 
 import argparse
@@ -42,6 +45,18 @@ def run_model(run_dir):
     return model
 
 
+def fill_model(settings):
+    """A model of the in-graph fill alone: {"image", "mask"} -> filled image."""
+    import keras
+
+    from zoo.hole_fill import DiffusionFill
+
+    image, mask = keras.Input((None, None, 3), name="image"), keras.Input((None, None, 1),
+                                                                          name="mask")
+    return keras.Model({"image": image, "mask": mask},
+                       DiffusionFill(**settings)(image, mask))
+
+
 def score(fill, cases, images):
     """{kind: mean masked PSNR} of `fill(masked image, mask) -> image` over `cases`."""
     scores = {}
@@ -61,13 +76,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, action="append", default=[], metavar="DIR")
     parser.add_argument("--preset", action="append", default=[], metavar="NAME")
+    parser.add_argument("--fill", action="append", default=[], metavar="JSON",
+                        help="DiffusionFill settings, e.g. '{\"momentum\": 0.9}'")
     parser.add_argument("--per-photo", type=int, default=1, help="crops per validation photo")
     args = parser.parse_args()
     crops, info = photo_crops(size=256, per_photo=args.per_photo, split="validation")
     images = dict(crops)
     cases = mask_cases(list(images), 256)
     models = {**{f"run {d.name}": (lambda d=d: run_model(d)) for d in args.run},
-              **{name: (lambda name=name: load(name)) for name in args.preset}}
+              **{name: (lambda name=name: load(name)) for name in args.preset},
+              **{f"fill {settings}": (lambda s=settings: fill_model(json.loads(s)))
+                 for settings in args.fill}}
     rows = {PEER: score(peers.inpaint_biharmonic, cases, images)}
     for name, make in models.items():
         model = make()
@@ -86,9 +105,11 @@ def main():
     command = " ".join(["python benchmarks/inpaint_validation.py",
                         *[f"--run {d}" for d in args.run],
                         *[f"--preset {p}" for p in args.preset],
+                        *[f"--fill '{f}'" for f in args.fill],
                         *([f"--per-photo {args.per_photo}"] if args.per_photo != 1 else [])])
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = "_".join([d.name for d in args.run] + args.preset) or "peer"
+    stem = "_".join([d.name for d in args.run] + args.preset
+                    + [f"fill{i}" for i in range(len(args.fill))]) or "peer"
     (RESULTS / f"{stem}.json").write_text(json.dumps(
         {"command": command, "crops": len(crops), "cases": len(cases),
          "crops_sha256": info["crops_sha256"], "masked_psnr_db": rows}, indent=1) + "\n")
