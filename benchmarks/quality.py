@@ -44,6 +44,7 @@ for _variable in ONE_THREAD_VARIABLES:
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 
+import numpy as np  # noqa: E402
 import quality_figures  # noqa: E402
 import quality_repair  # noqa: E402
 from bench_common import load_average, machine_info, warm_median_seconds, write_json  # noqa: E402
@@ -59,9 +60,10 @@ LATENCY_REPEATS = 5
 QUICK_CROPS_PER_PHOTO = 2
 
 
-def tflite_latency(name, size, repeats=LATENCY_REPEATS):
+def tflite_latency(name, size, repeats=LATENCY_REPEATS, score=None):
     """Median one-thread seconds of the preset's int8 .tflite on one (size, size) input,
-    and its verification report."""
+    and its verification report; with `score`, also "test_psnr": `score(run)`, where
+    `run(image, mask or sigma) -> image` runs the file on one (size, size, C) image."""
     from export.data import example_batch, representative_dataset
     from export.exporters import to_tflite
     from export.runtime import TFLiteModel
@@ -78,9 +80,25 @@ def tflite_latency(name, size, repeats=LATENCY_REPEATS):
         runtime = TFLiteModel(path, num_threads=1)
         inputs, _, _ = example_batch(model, (size, size), 1, recipe=recipe)
         seconds = warm_median_seconds(lambda: runtime.run_one(inputs), repeats)
+        scores = {} if score is None else {"test_psnr": score(int8_runner(runtime, inputs))}
     return {"seconds": seconds, "psnr_vs_keras_db": report["psnr_vs_keras_db"],
             "verification_passed": report["passed"],
-            "file_bytes": report["file_bytes"], "task_metric": report.get("task_metric")}
+            "file_bytes": report["file_bytes"], "task_metric": report.get("task_metric"),
+            **scores}
+
+
+def int8_runner(runtime, example):
+    """`run(image, mask or sigma) -> image` on a TFLite runtime whose inputs are named as
+    `example`'s: "image" and "mask" (inpainting) or "noise_level" (sigma / 255)."""
+    def run(image, extra):
+        inputs = {"image": image[None]}
+        if "mask" in example:
+            inputs["mask"] = extra[None]
+        elif "noise_level" in example:
+            inputs["noise_level"] = np.full((1, 1), extra / 255.0, np.float32)
+        (output,) = runtime.run_one(inputs).values()
+        return output[0]
+    return run
 
 
 def one_thread():
@@ -155,7 +173,14 @@ def run_repair(root, size, quick):
     # each export costs ~13 s: --quick checks the path on the first inpainter
     repair_presets = tuple(inpainters)[:1] if quick else (
         *inpainters, *denoisers, quality_repair.SEGMENT_PRESET)
-    results["tflite_int8"] = {n: tflite_latency(n, size, 2 if quick else LATENCY_REPEATS)
+    # the int8 files of the inpainters and denoisers are also scored on the test cases, to
+    # set against their Keras models' scores above (at sigma 25, told the true sigma)
+    scores = {**{n: lambda run: quality_repair.int8_inpainting_psnr(run, crops, masks_per_kind)
+                 for n in inpainters},
+              **{n: lambda run: quality_repair.int8_denoising_psnr(run, crops, 25)
+                 for n in denoisers}}
+    results["tflite_int8"] = {n: tflite_latency(n, size, 2 if quick else LATENCY_REPEATS,
+                                                scores.get(n))
                               for n in repair_presets}
     return results, examples
 

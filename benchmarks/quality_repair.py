@@ -267,6 +267,30 @@ def evaluate_denoising(models, crops, sigmas=SIGMAS, subset=(), examples=None, s
     return _summarize(every), _summarize(on_subset)
 
 
+def int8_inpainting_psnr(run, crops, masks_per_kind=MASKS_PER_KIND):
+    """{group: mean masked PSNR} of `run(masked image, mask) -> image` (an int8 file) on
+    `evaluate_inpainting`'s cases, grouped as it groups them."""
+    images = dict(crops)
+    scores = {}
+    for crop_name, kind, mask in mask_cases(list(images), len(crops[0][1]), masks_per_kind):
+        clean = images[crop_name]
+        output = run(clean * (1 - mask), mask)
+        for group in ("box",) if kind == "box" else ("strokes", kind):
+            scores.setdefault(group, []).append(image_psnr(output, clean, mask))
+    return {group: float(np.mean(values)) for group, values in scores.items()}
+
+
+def int8_denoising_psnr(run, crops, sigma):
+    """{"sigma-S": mean PSNR} of `run(noisy image, sigma in 8-bit units) -> image` (an int8
+    file told the true strength) on `evaluate_denoising`'s noisy crops at `sigma`."""
+    scores = []
+    for c, (_, clean) in enumerate(crops):
+        rng = np.random.default_rng([NOISE_SEED, c, sigma])
+        noisy = add_gaussian_noise(rng, clean, (sigma, sigma))[0]
+        scores.append(image_psnr(run(noisy, sigma), clean))
+    return {f"sigma-{sigma}": float(np.mean(scores))}
+
+
 def evaluate_segmentation(model, size, count=SEGMENT_SCENES, examples=None, suffix=""):
     """Mean IoU over `count` test scenes of `size` x `size`: the preset and the classical
     baseline (method names get `suffix`)."""

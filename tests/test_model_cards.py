@@ -51,3 +51,17 @@ def test_docs_quality_tables_are_the_benchmarks(table):
 def test_readme_preset_table_and_docs_targets_are_the_benchmarks():
     assert model_cards.readme_table(RESULTS) in (ROOT / "README.md").read_text()
     assert model_cards.targets_summary(RESULTS) in (ROOT / "docs" / "benchmarks.md").read_text()
+
+
+def test_int8_quality_verdict_compares_each_group_with_the_keras_model():
+    results = {"inpainting": {"inp": {"strokes": {"psnr": 30.0}, "box": {"psnr": 20.0}}},
+               "denoising": {"den (sigma given)": {"sigma-25": {"psnr": 35.0}}},
+               "tflite_int8": {"inp": {"test_psnr": {"strokes": 29.9, "box": 19.5}},
+                               "den": {"test_psnr": {"sigma-25": 34.8}},
+                               "old": {"seconds": 0.1}}}
+    (line,) = model_cards.int8_quality_verdict(results, "inp")
+    assert "strokes 29.90 dB (-0.10), box 19.50 dB (-0.50)" in line
+    assert "**missed by 0.20 dB**" in line
+    (line,) = model_cards.int8_quality_verdict(results, "den")
+    assert "sigma 25 34.80 dB (-0.20)" in line and "**met**" in line
+    assert model_cards.int8_quality_verdict(results, "old") == []  # not scored by that run

@@ -88,10 +88,47 @@ def test_every_method_is_scored(run):
     assert all(0 <= v["mean_iou"] <= 1 for v in result["segmentation"].values())
     assert set(result["tflite_int8"]) == {inpainters[0]}  # --quick times one
     assert all(v["seconds"] > 0 for v in result["tflite_int8"].values())
+    # ... and scores it on the same cases as its Keras model: every group, close to it
+    keras = {group: v["psnr"] for group, v in inpainting[inpainters[0]].items()}
+    int8 = result["tflite_int8"][inpainters[0]]["test_psnr"]
+    assert set(int8) == set(keras)
+    assert all(abs(int8[group] - keras[group]) < 2.0 for group in keras), (int8, keras)
     for preset in ("dcgan-digits", "dcgan-textures"):
         models = result["generation"][preset]["models"]
         assert set(models) == {"zoo preset", "keras.io reference"}
         assert all(_finite(m["fid"]) and m["fid"] >= 0 for m in models.values())
+
+
+def test_an_int8_denoiser_is_run_with_the_strength_it_is_told(tmp_path):
+    """int8_runner feeds a denoiser's file sigma / 255 as its noise_level input."""
+    from quality import int8_runner
+
+    import zoo
+    from export.data import representative_dataset
+    from export.exporters import to_tflite
+    from export.runtime import TFLiteModel
+
+    model = zoo.create_model("unet", filters=(4, 8), residual=True, noise_level_input=True)
+    kernel = model.get_layer("to_image").kernel  # zero-started: make the strength matter
+    kernel.assign(np.random.default_rng(0).normal(0, 0.5, kernel.shape))
+    first = model.get_layer("encoder0_conv1").kernel  # its last input channel: the strength
+    first.assign(np.asarray(first) * np.r_[np.ones(first.shape[2] - 1), 30.0][:, None])
+    path = tmp_path / "denoiser.tflite"
+    to_tflite(model, path, "int8", representative_dataset(model, (16, 16), count=8), (16, 16),
+              log=lambda message: None)
+    example = {"image": np.zeros((1, 16, 16, 3), np.float32),
+               "noise_level": np.zeros((1, 1), np.float32)}
+    run = int8_runner(TFLiteModel(path, num_threads=1), example)
+    noisy = np.random.default_rng(1).random((16, 16, 3)).astype(np.float32)
+    sigmas = (0, 25, 50)  # inside the strengths the file was calibrated on
+    keras = {sigma: model.predict({"image": noisy[None],
+                                   "noise_level": np.full((1, 1), sigma / 255, np.float32)},
+                                  verbose=0)[0] for sigma in sigmas}
+    assert np.abs(keras[0] - keras[50]).mean() > 0.02  # the strength matters to the model
+    for sigma in sigmas:  # each output is the Keras output at its own strength
+        output = run(noisy, sigma)
+        errors = {other: np.abs(output - keras[other]).mean() for other in sigmas}
+        assert min(errors, key=errors.get) == sigma, errors
 
 
 def test_repair_runs_on_the_corpus_test_crops(run):

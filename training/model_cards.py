@@ -15,6 +15,7 @@ TARGET_MARGIN_DB = 2.0       # inpainting: masked PSNR above the best classical 
 DENOISE_TIME_RATIO = 1 / 50  # denoising: at most this fraction of BM3D's time (Keras)
 INT8_DENOISE_TIME_RATIO = 1 / 200  # and for the int8 TFLite file
 TOLD_TOLERANCE_DB = 0.05     # told sigma "at least as good as blind" within this
+INT8_TOLERANCE_DB = 0.3      # an int8 file's test scores within this of its Keras model's
 SEGMENT_TARGET = 0.95
 REPAIR_TASKS = ("inpaint", "denoise")  # scored on the photos corpus' test crops
 
@@ -140,6 +141,24 @@ def latency_verdict(results, name):
             f"stroke masks of 256 x 256 crops). Target faster: **{verdict}**."]
 
 
+def int8_quality_verdict(results, name):
+    """The int8 file's scores on the test cases against the Keras model's: within
+    INT8_TOLERANCE_DB in every group (an inpainter's stroke widths and box; a denoiser at
+    sigma 25, told the true sigma). Empty where the run did not score the file."""
+    scored = results.get("tflite_int8", {}).get(name, {}).get("test_psnr")
+    if not scored:
+        return []
+    table = results["inpainting"].get(name) or results["denoising"][f"{name} (sigma given)"]
+    gaps = {group: psnr - table[group]["psnr"] for group, psnr in scored.items()}
+    worst = min(gaps.values())
+    verdict = "met" if worst >= -INT8_TOLERANCE_DB else \
+        f"missed by {-worst - INT8_TOLERANCE_DB:.2f} dB"
+    return ["- int8 .tflite on the same test cases against the Keras model: " + ", ".join(
+        f"{group.replace('-', ' ')} {scored[group]:.2f} dB ({gap:+.2f})"
+        for group, gap in gaps.items())
+        + f". Target within {INT8_TOLERANCE_DB} dB: **{verdict}**."]
+
+
 VERDICTS = {"inpaint": inpainting_verdicts, "denoise": _denoise_lines,
             "segment": segmentation_verdicts, "generate": generation_verdicts}
 TABLES = {"inpaint": result_tables.inpainting_table, "denoise": result_tables.denoising_table,
@@ -192,7 +211,8 @@ def card_text(results, meta, figure_name):
              "choose anything.", "",
              *([result_tables.repair_data_text(results), ""] if task in REPAIR_TASKS else []),
              TABLES[task](results), "", "Targets:", "",
-             *VERDICTS[task](results, name), *latency_verdict(results, name), ""]
+             *VERDICTS[task](results, name), *latency_verdict(results, name),
+             *int8_quality_verdict(results, name), ""]
     if figure_name:
         lines += ["## Before / after", "", f"![before and after]({figure_name})", ""]
     closing = []
