@@ -107,6 +107,12 @@ def check_spatial_size(image_shape, factor, model_name):
             )
 
 
+def check_pixel_unshuffle(factor):
+    """Raise unless `factor` (a model's pixel_unshuffle) is an int >= 1."""
+    if not isinstance(factor, int) or factor < 1:
+        raise ValueError(f"pixel_unshuffle must be an int >= 1, got {factor!r}.")
+
+
 def level_filters(filters, depth):
     """Filters per level as a tuple of ints.
 

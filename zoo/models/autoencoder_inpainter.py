@@ -83,8 +83,7 @@ class ConvAutoencoderInpainter(SingleNetwork, FromPreset, RestorationTraining, S
         depth = len(filters)
         blocks.check_choice("bottleneck", bottleneck, BOTTLENECKS)
         blocks.check_rate("dropout", dropout)
-        if not isinstance(pixel_unshuffle, int) or pixel_unshuffle < 1:
-            raise ValueError(f"pixel_unshuffle must be an int >= 1, got {pixel_unshuffle!r}.")
+        blocks.check_pixel_unshuffle(pixel_unshuffle)
         size_factor = pixel_unshuffle * 2**depth
         blocks.check_spatial_size(image_shape, size_factor, "ConvAutoencoderInpainter")
         if bottleneck == "dense" and None in image_shape[:2]:

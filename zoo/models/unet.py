@@ -96,8 +96,7 @@ class UNet(SingleNetwork, FromPreset, RestorationTraining, StoredConfig, keras.M
         depth = len(filters)
         blocks.check_choice("head", head, HEADS)
         blocks.check_rate("dropout", dropout)
-        if not isinstance(pixel_unshuffle, int) or pixel_unshuffle < 1:
-            raise ValueError(f"pixel_unshuffle must be an int >= 1, got {pixel_unshuffle!r}.")
+        blocks.check_pixel_unshuffle(pixel_unshuffle)
         size_factor = pixel_unshuffle * 2**depth
         blocks.check_spatial_size(image_shape, size_factor, "UNet")
         if head == "segmentation" and (mask_input or residual or noise_level_input):
