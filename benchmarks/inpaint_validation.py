@@ -25,13 +25,13 @@ import time
 from pathlib import Path
 
 import classical_peers as peers
-import numpy as np
+from bench_common import write_json
 from quality_repair import mask_cases, photo_crops
+from quality_repair import masked_psnr_by_group as score
 from validation_reference import _load_latest_weights
 
 from training.recipe import parse_recipe
 from training.run import build_model
-from zoo.metrics import image_psnr
 
 RESULTS = Path(__file__).resolve().parent / "results" / "inpaint_validation"
 PEER = "scikit-image biharmonic"
@@ -55,18 +55,6 @@ def fill_model(settings):
                                                                           name="mask")
     return keras.Model({"image": image, "mask": mask},
                        DiffusionFill(**settings)(image, mask))
-
-
-def score(fill, cases, images):
-    """{kind: mean masked PSNR} of `fill(masked image, mask) -> image` over `cases`."""
-    scores = {}
-    for name, kind, mask in cases:
-        clean = images[name]
-        output = fill(clean * (1 - mask), mask)
-        scores.setdefault(kind, []).append(image_psnr(output, clean, mask))
-    means = {kind: float(np.mean(values)) for kind, values in scores.items()}
-    strokes = [v for kind, values in scores.items() if kind != "box" for v in values]
-    return {"strokes": float(np.mean(strokes)), **means}
 
 
 def main():
@@ -107,12 +95,11 @@ def main():
                         *[f"--preset {p}" for p in args.preset],
                         *[f"--fill '{f}'" for f in args.fill],
                         *([f"--per-photo {args.per_photo}"] if args.per_photo != 1 else [])])
-    RESULTS.mkdir(parents=True, exist_ok=True)
     stem = "_".join([d.name for d in args.run] + args.preset
                     + [f"fill{i}" for i in range(len(args.fill))]) or "peer"
-    (RESULTS / f"{stem}.json").write_text(json.dumps(
-        {"command": command, "crops": len(crops), "cases": len(cases),
-         "crops_sha256": info["crops_sha256"], "masked_psnr_db": rows}, indent=1) + "\n")
+    write_json({"command": command, "crops": len(crops), "cases": len(cases),
+                "crops_sha256": info["crops_sha256"], "masked_psnr_db": rows},
+               RESULTS / f"{stem}.json")
 
 
 if __name__ == "__main__":

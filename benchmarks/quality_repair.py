@@ -267,17 +267,24 @@ def evaluate_denoising(models, crops, sigmas=SIGMAS, subset=(), examples=None, s
     return _summarize(every), _summarize(on_subset)
 
 
-def int8_inpainting_psnr(run, crops, masks_per_kind=MASKS_PER_KIND):
-    """{group: mean masked PSNR} of `run(masked image, mask) -> image` (an int8 file) on
-    `evaluate_inpainting`'s cases, grouped as it groups them."""
-    images = dict(crops)
+def masked_psnr_by_group(fill, cases, images):
+    """{group: mean masked PSNR} of `fill(masked image, mask) -> image` over `mask_cases`'
+    `cases` of `images` ({name: clean image}), grouped as `evaluate_inpainting` groups
+    them: "strokes" (every width), each width, "box"."""
     scores = {}
-    for crop_name, kind, mask in mask_cases(list(images), len(crops[0][1]), masks_per_kind):
-        clean = images[crop_name]
-        output = run(clean * (1 - mask), mask)
+    for name, kind, mask in cases:
+        clean = images[name]
+        output = fill(clean * (1 - mask), mask)
         for group in ("box",) if kind == "box" else ("strokes", kind):
             scores.setdefault(group, []).append(image_psnr(output, clean, mask))
     return {group: float(np.mean(values)) for group, values in scores.items()}
+
+
+def int8_inpainting_psnr(run, crops, masks_per_kind=MASKS_PER_KIND):
+    """`masked_psnr_by_group` of `run` (an int8 file) on `evaluate_inpainting`'s cases."""
+    images = dict(crops)
+    return masked_psnr_by_group(
+        run, mask_cases(list(images), len(crops[0][1]), masks_per_kind), images)
 
 
 def int8_denoising_psnr(run, crops, sigma):

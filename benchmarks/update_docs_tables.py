@@ -25,7 +25,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "quality.json"
 def tables_in(text):
     """[(first line index, lines)] of the markdown tables (runs of lines starting '|')."""
     lines, found, start = text.split("\n"), [], None
-    for index, line in enumerate([*text.split("\n"), ""]):
+    for index, line in enumerate([*lines, ""]):
         if line.startswith("|") and start is None:
             start = index
         elif not line.startswith("|") and start is not None:
