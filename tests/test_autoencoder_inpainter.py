@@ -83,6 +83,28 @@ def test_pixel_unshuffle_pads_to_its_larger_multiple_and_starts_at_the_fill():
     assert model.get_config()["pixel_unshuffle"] == 2
 
 
+def test_gated_correction_starts_at_the_fill_and_opens_its_gate(tmp_path):
+    """The gate starts at zero (the output is the fill exactly), gets a gradient of its
+    own, so one fit step opens it; once open, every layer gets a gradient."""
+    from zoo.hole_fill import DiffusionFill
+
+    model = build(fill_holes=SMALL_FILL, gated_correction=True)
+    x, _ = harness.random_batch(model, 2)
+    expected = np.asarray(DiffusionFill(**SMALL_FILL)(x["image"], x["mask"]))
+    np.testing.assert_allclose(harness.predict(model, x), expected, atol=1e-6)
+    gate = model.get_layer("correction_gate").gate
+    assert float(gate.numpy()) == 0.0
+    assert np.any(model.get_layer("to_image").kernel.numpy() != 0)
+    model.compile()
+    model.fit(*harness.random_batch(model, 4), batch_size=4, epochs=1, verbose=0)
+    assert float(gate.numpy()) != 0.0
+    harness.check_fit_step(model)
+    assert model.get_config()["gated_correction"] is True
+    harness.check_keras_file_round_trip(model, tmp_path)
+    with pytest.raises(ValueError, match="gated_correction .* needs fill_holes"):
+        build(gated_correction=True)
+
+
 def test_fill_holes_starts_at_the_diffusion_fill_then_trains(tmp_path):
     from zoo.hole_fill import DiffusionFill
 

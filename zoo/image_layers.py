@@ -59,6 +59,23 @@ class AddResidual(layers.Layer):
         return ops.clip(restored, 0.0, 1.0)
 
 
+@keras.saving.register_keras_serializable(package="zoo")
+class ZeroGate(layers.Layer):
+    """`gate * x` with one learned scalar `gate` that starts at zero.
+
+    (B, H, W, C) -> the same shape. After a randomly initialised layer it makes a
+    correction that starts at exactly zero but still passes a gradient back: a
+    zero-initialised layer passes none to the layers before it, and with Adam they
+    stay where they started (the gate's own gradient is not zero, so it opens).
+    """
+
+    def build(self, input_shape):
+        self.gate = self.add_weight(shape=(), initializer="zeros", name="gate")
+
+    def call(self, x):
+        return x * ops.cast(self.gate, x.dtype)
+
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class SpatialSizeCheck(layers.Layer):
