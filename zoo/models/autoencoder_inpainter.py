@@ -68,10 +68,9 @@ class ConvAutoencoderInpainter(SingleNetwork, FromPreset, RestorationTraining, S
             an untrained model returns the fill), as the U-Net's option does.
         gated_correction: with `fill_holes`, the correction layer starts random and a
             learned scalar gate that starts at zero scales it (zoo.image_layers.ZeroGate):
-            the untrained model still returns the fill, and the encoder and decoder get a
-            gradient from the first step. Without skip connections a zero-initialised
-            correction layer left them without one: trained for 500 steps, such a model
-            stayed exactly at its fill's validation PSNR (26.31 dB).
+            the untrained model still returns the fill, and the correction starts from
+            random features instead of a zero layer (with which a 500-step trial stayed
+            exactly at its fill's validation PSNR, 26.31 dB).
         pixel_unshuffle: f > 1 turns each f x f block into f*f channels before the
             encoder and back after the decoder (as the U-Net's option does): the network
             runs at 1/f the resolution, about f*f times fewer operations at the same
