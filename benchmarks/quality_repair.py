@@ -181,6 +181,26 @@ def example_crops(subset, count=3):
     return subset[::max(1, len(subset) // count)][:count]
 
 
+def fill_alone_name(preset):
+    return f"{preset} fill alone"
+
+
+def in_graph_fills(models):
+    """{preset name: fill(image (H, W, 3), mask (H, W, 1)) -> (H, W, 3) in [0, 1]} for the
+    presets whose network corrects an in-graph `DiffusionFill`: that fill on its own, so
+    the tables show what the network adds to it. H and W must be multiples of the
+    preset's size factor (the crops are)."""
+    fills = {}
+    for name, model in models.items():
+        try:
+            layer = model.get_layer("diffusion_fill")
+        except ValueError:
+            continue
+        fills[name] = lambda image, mask, layer=layer: np.asarray(
+            layer(image[None].astype(np.float32), mask[None].astype(np.float32)))[0]
+    return fills
+
+
 def evaluate_inpainting(models, crops, masks_per_kind=MASKS_PER_KIND, examples=None,
                         shown=()):
     """Masked PSNR / SSIM per method and mask group ("strokes" = all widths, then each
@@ -209,6 +229,10 @@ def evaluate_inpainting(models, crops, masks_per_kind=MASKS_PER_KIND, examples=N
                                                  repeats=1)
             for scored in groups:
                 _score(scores, name, scored, outputs[name], clean, mask, seconds)
+        for name, fill in in_graph_fills(models).items():  # scored, not drawn
+            filled, seconds = peers.timed(fill, masked, mask, repeats=1)
+            for scored in groups:
+                _score(scores, fill_alone_name(name), scored, filled, clean, mask, seconds)
         if examples is not None and shown:
             c = index[crop_name]
             if group == "box":

@@ -65,3 +65,24 @@ def test_int8_quality_verdict_compares_each_group_with_the_keras_model():
     (line,) = model_cards.int8_quality_verdict(results, "den")
     assert "sigma 25 34.80 dB (-0.20)" in line and "**met**" in line
     assert model_cards.int8_quality_verdict(results, "old") == []  # not scored by that run
+
+
+def test_inpainting_targets_follow_the_family():
+    """The U-Net inpainter must beat the best peer by 1 dB (aim 2), the autoencoder must be
+    at least level with it, on each group."""
+    def results(gap):
+        groups = ("strokes", "strokes-thin", "box")
+        return {"inpainting": {"peer": {g: {"psnr": 30.0} for g in groups},
+                               "unet-inpaint-photos": {g: {"psnr": 30.0 + gap} for g in groups},
+                               "inpainter-photos": {g: {"psnr": 30.0 + gap} for g in groups}},
+                "repair_data": {"peers": {"inpainting": ["peer"]}}}
+
+    unet = model_cards.inpainting_verdicts(results(1.5), "unet-inpaint-photos")
+    assert [line.split(": ")[0] for line in unet] == ["- strokes-thin", "- box"]
+    assert all("Target +1 dB (aim +2): **met; aim missed by 0.50 dB**" in line for line in unet)
+    (line, _) = model_cards.inpainting_verdicts(results(0.5), "unet-inpaint-photos")
+    assert "**missed by 0.50 dB**" in line
+    (line, _) = model_cards.inpainting_verdicts(results(0.1), "inpainter-photos")
+    assert "+0.10 dB. Target at least level: **met**." in line
+    (line, _) = model_cards.inpainting_verdicts(results(-0.2), "inpainter-photos")
+    assert "**missed by 0.20 dB**" in line

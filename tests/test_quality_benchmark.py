@@ -63,9 +63,12 @@ def _finite(value):
     return isinstance(value, int | float) and math.isfinite(value)
 
 
+def _config(preset):
+    return json.loads((ROOT / "zoo" / "presets" / preset / "config.json").read_text())["config"]
+
+
 def _takes_noise_level(preset):
-    config = json.loads((ROOT / "zoo" / "presets" / preset / "config.json").read_text())
-    return bool(config["config"].get("noise_level_input"))
+    return bool(_config(preset).get("noise_level_input"))
 
 
 def test_every_method_is_scored(run):
@@ -73,8 +76,11 @@ def test_every_method_is_scored(run):
     inpainters, denoisers = quality_repair.presets_for("inpaint"), quality_repair.presets_for(
         "denoise")
     inpainting = result["inpainting"]
+    fills = [quality_repair.fill_alone_name(n) for n in inpainters
+             if _config(n).get("fill_holes")]
+    assert fills  # the photo inpainters correct an in-graph fill: it is scored alone too
     assert set(inpainting) == {"OpenCV Telea", "OpenCV Navier-Stokes",
-                               "scikit-image biharmonic", *inpainters}
+                               "scikit-image biharmonic", *inpainters, *fills}
     for groups in inpainting.values():
         assert list(groups) == ["strokes", "strokes-thin", "strokes-medium", "strokes-thick",
                                 "box"]
