@@ -12,6 +12,7 @@ from zoo.presets import PresetError, preset_names, run_preset_model
 
 EXPECTED = {
     "inpainter-natural": "inpaint",
+    "inpainter-photos": "inpaint",
     "unet-inpaint-natural": "inpaint",
     "unet-denoise-natural": "denoise",
     "unet-inpaint-photos": "inpaint",
