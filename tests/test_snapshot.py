@@ -86,6 +86,23 @@ def test_a_warm_started_run_carries_its_sources_curve_into_its_snapshot(recipe, 
     assert chain_totals(curve) == (20, pytest.approx(later[-1]["hours"]))
 
 
+def test_a_run_started_from_a_presets_weights_carries_the_presets_curve(finished, tmp_path):
+    """A preset's metadata.json holds the curve of the runs its weights came from; a run
+    warm-started from its weights file continues that chain."""
+    from training.snapshot import source_curve
+
+    preset = tmp_path / "my-preset"
+    preset.mkdir()
+    (preset / "model.weights.h5").write_bytes(b"only its path is read")
+    chain = training_curve(finished)
+    (preset / "metadata.json").write_text(json.dumps({"training_curve": chain}))
+    assert source_curve(preset / "model.weights.h5") == chain
+    (preset / "metadata.json").write_text(json.dumps({"name": "older"}))  # no curve
+    assert source_curve(preset / "model.weights.h5") is None
+    (tmp_path / "loose.weights.h5").write_bytes(b"beside no metadata.json")
+    assert source_curve(tmp_path / "loose.weights.h5") is None
+
+
 def test_a_snapshot_from_mid_run_continues_the_schedule_with_a_ramp(recipe, finished, tmp_path):
     first = finished
     snapshot = tmp_path / "snap"

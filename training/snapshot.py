@@ -103,9 +103,13 @@ def doubling_gain(rows, metric):
 
 
 def source_curve(path):
-    """The curve of the run folder or snapshot `path` (a warm start's source), or None
-    for a weights file or a folder without logs."""
+    """The curve of the run folder or snapshot `path` (a warm start's source); for a
+    preset's weights file, the training curve in that preset's metadata.json (the chain
+    the weights came from); None for any other weights file or a folder without logs."""
     path = Path(path)
+    preset_metadata = path.parent / "metadata.json"
+    if path.is_file() and preset_metadata.is_file():
+        return json.loads(preset_metadata.read_text()).get("training_curve")
     if (path / "curve.json").is_file():
         return json.loads((path / "curve.json").read_text())
     if (path / "config.json").is_file() and (path / LOG_FILES[0]).is_file():
