@@ -64,9 +64,8 @@ class ZeroGate(layers.Layer):
     """`gate * x` with one learned scalar `gate` that starts at zero.
 
     (B, H, W, C) -> the same shape. After a randomly initialised layer it makes a
-    correction that starts at exactly zero but still passes a gradient back: a
-    zero-initialised layer passes none to the layers before it, and with Adam they
-    stay where they started (the gate's own gradient is not zero, so it opens).
+    correction that starts at exactly zero, as a zero-initialised layer does, while the
+    features it scales start random (the gate's own gradient is not zero, so it opens).
     """
 
     def build(self, input_shape):
