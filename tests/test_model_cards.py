@@ -65,6 +65,10 @@ def test_int8_quality_verdict_compares_each_group_with_the_keras_model():
     (line,) = model_cards.int8_quality_verdict(results, "den")
     assert "sigma 25 34.80 dB (-0.20)" in line and "**met**" in line
     assert model_cards.int8_quality_verdict(results, "old") == []  # not scored by that run
+    results["denoising"]["blind"] = {"sigma-25": {"psnr": 30.0}}  # no strength input
+    results["tflite_int8"]["blind"] = {"test_psnr": {"sigma-25": 29.9}}
+    (line,) = model_cards.int8_quality_verdict(results, "blind")
+    assert "sigma 25 29.90 dB (-0.10)" in line and "**met**" in line
 
 
 def test_inpainting_targets_follow_the_family():
