@@ -213,6 +213,7 @@ def evaluate_inpainting(models, crops, masks_per_kind=MASKS_PER_KIND, examples=N
     images = dict(crops)
     index = {name: c for c, (name, _) in enumerate(crops)}
     shown = list(shown)
+    fills = in_graph_fills(models)
     scores = {}
     for crop_name, kind, mask in mask_cases(list(images), len(crops[0][1]), masks_per_kind):
         clean = images[crop_name]
@@ -229,7 +230,7 @@ def evaluate_inpainting(models, crops, masks_per_kind=MASKS_PER_KIND, examples=N
                                                  repeats=1)
             for scored in groups:
                 _score(scores, name, scored, outputs[name], clean, mask, seconds)
-        for name, fill in in_graph_fills(models).items():  # scored, not drawn
+        for name, fill in fills.items():  # scored, not drawn
             filled, seconds = peers.timed(fill, masked, mask, repeats=1)
             for scored in groups:
                 _score(scores, fill_alone_name(name), scored, filled, clean, mask, seconds)

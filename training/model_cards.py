@@ -57,8 +57,9 @@ def _best_peer(table, peers, group, key="psnr"):
 def inpainting_verdicts(results, name):
     table = results["inpainting"]
     peers = results["repair_data"]["peers"]["inpainting"]
-    architecture = json.loads((PRESETS_DIR / name / "config.json").read_text())["architecture"]
-    target, aim = INPAINT_MARGINS_DB[architecture]
+    target, aim = INPAINT_MARGINS_DB[metadata(name)["architecture"]]
+    goal = "at least level" if not target else f"+{target:g} dB" + (
+        f" (aim +{aim:g})" if aim is not None else "")
     lines = []
     # the target holds for each stroke width where they were scored apart
     for group in (result_tables.stroke_widths(results) or ["strokes"]) + ["box"]:
@@ -68,8 +69,6 @@ def inpainting_verdicts(results, name):
         verdict = "met" if gap >= target else f"missed by {target - gap:.2f} dB"
         if aim is not None and gap >= target:
             verdict += "; aim " + ("met" if gap >= aim else f"missed by {aim - gap:.2f} dB")
-        goal = f"+{target:g} dB" + (f" (aim +{aim:g})" if aim is not None else "") if target \
-            else "at least level"
         lines.append(f"- {group}: {mine:.2f} dB masked PSNR vs {peer_psnr:.2f} dB for the best "
                      f"classical peer ({peer}): {gap:+.2f} dB. Target {goal}: **{verdict}**.")
     return lines
