@@ -82,6 +82,7 @@ def tflite_latency(name, size, repeats=LATENCY_REPEATS, score=None):
         seconds = warm_median_seconds(lambda: runtime.run_one(inputs), repeats)
         scores = {} if score is None else {"test_psnr": score(int8_runner(runtime, inputs))}
     return {"seconds": seconds, "psnr_vs_keras_db": report["psnr_vs_keras_db"],
+            "hole_psnr_vs_keras_db": report.get("hole_psnr_vs_keras_db"),
             "verification_passed": report["passed"],
             "file_bytes": report["file_bytes"], "task_metric": report.get("task_metric"),
             **scores}

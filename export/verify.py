@@ -4,7 +4,9 @@ Every export runs the exported artifact and the Keras model on the same fixed
 batch and compares: the largest absolute difference and the PSNR of the exported
 output against Keras' (outputs are in [0, 1]), plus the task metric of both
 against the ground truth (PSNR in the hole, PSNR, mean IoU), so a user sees what
-quantization costs on the task itself.
+quantization costs on the task itself. An inpainter is also compared over its holes
+alone, where its work is: a whole-image PSNR is mostly the known pixels it copies,
+and it passed int8 files whose holes were 7-11 dB from Keras.
 """
 
 import numpy as np
@@ -54,6 +56,9 @@ def compare(variant, keras_output, exported_output, task, inputs, target):
         "psnr_vs_keras_db": image_psnr(exported_output, keras_output),
         "tolerance": TOLERANCES[variant],
     }
+    if task == "inpaint":
+        hole = inputs["mask"][..., 0] > 0.5
+        report["hole_psnr_vs_keras_db"] = image_psnr(exported_output[hole], keras_output[hole])
     name, keras_value = task_metric(task, keras_output, inputs, target)
     if name:
         _, exported_value = task_metric(task, exported_output, inputs, target)
@@ -61,8 +66,14 @@ def compare(variant, keras_output, exported_output, task, inputs, target):
     tolerance = TOLERANCES[variant]
     report["passed"] = bool(report["max_abs_error"] <= tolerance["max_abs"]
                             if "max_abs" in tolerance
-                            else report["psnr_vs_keras_db"] >= tolerance["min_psnr"])
+                            else weakest_psnr_db(report) >= tolerance["min_psnr"])
     return report
+
+
+def weakest_psnr_db(report):
+    """The lower of the whole-image and (inpainting) hole PSNRs against Keras."""
+    return min(report["psnr_vs_keras_db"],
+               report.get("hole_psnr_vs_keras_db", report["psnr_vs_keras_db"]))
 
 
 def format_report(report):
@@ -70,6 +81,8 @@ def format_report(report):
     lines = [f"verification ({report['variant']}, {report['examples']} examples)",
              f"  max |exported - keras|   {report['max_abs_error']:.3g}",
              f"  PSNR exported vs keras   {report['psnr_vs_keras_db']:.1f} dB"]
+    if "hole_psnr_vs_keras_db" in report:
+        lines.append(f"  ... in the holes         {report['hole_psnr_vs_keras_db']:.1f} dB")
     metric = report.get("task_metric")
     if metric:
         lines.append(f"  {metric['name']:24} keras {metric['keras']:.4f}   "

@@ -73,26 +73,46 @@ def test_int8_io_records_scales_and_still_matches(models, tmp_path):
     assert report["passed"]
 
 
-def test_fill_holes_unet_runs_in_int8(tmp_path):
-    """The in-graph diffusion fill divides by a level's known fraction: int8 quantizes that
-    divisor with a step of 1/255, and a floor below one step made the file fail to run."""
-    # levels down to 4 x 4: known fractions well below 1/255 (the default fill's 162
-    # relaxation steps would only add trace time)
+def test_int8_keeps_the_hole_fill_in_float32_and_its_holes_match_keras(tmp_path):
+    """A fill with momentum compounds int8 rounding over its steps; the exporter keeps
+    the fill's ops in float32 and quantizes the network around it."""
     model = zoo.create_model("unet", filters=(4, 8), mask_input=True,
-                             fill_holes=dict(levels=4, steps=2, biharmonic_steps=2))
+                             fill_holes=dict(levels=4, steps=2, biharmonic_steps=8,
+                                             momentum=0.9))
     kernel = model.get_layer("to_image").kernel
     kernel.assign(np.random.default_rng(0).normal(0, 0.05, kernel.shape))
     rep = representative_dataset(model, SIZE, count=8)
     report = to_tflite(model, tmp_path / "f.tflite", quantize="int8", representative_data=rep,
                        input_size=SIZE, **QUIET)
-    assert report["passed"] and report["psnr_vs_keras_db"] > 30
-    # every relaxation step traced as a depthwise convolution (int8-exact kernels), none
-    # as the sums of slices Keras runs at the finest levels
+    assert report["passed"] and report["hole_psnr_vs_keras_db"] > 40
+    interpreter = tf.lite.Interpreter(model_path=str(tmp_path / "f.tflite"))
+    tensors = interpreter.get_tensor_details()
+    ops = interpreter._get_ops_details()
+
+    def input_dtype(op):
+        return tensors[op["inputs"][0]]["dtype"]
+
+    # every relaxation step a float32 depthwise convolution; every U-Net convolution int8
     fill = model.get_layer("diffusion_fill")
     steps = sum(sum(fill.steps_at(level)) for level in range(fill.levels))
-    interpreter = tf.lite.Interpreter(model_path=str(tmp_path / "f.tflite"))
-    ops_run = [op["op_name"] for op in interpreter._get_ops_details()]
-    assert ops_run.count("DEPTHWISE_CONV_2D") == steps
+    depthwise = [op for op in ops if op["op_name"] == "DEPTHWISE_CONV_2D"]
+    assert len(depthwise) == steps
+    assert all(input_dtype(op) == np.float32 for op in depthwise)
+    convolutions = [op for op in ops if op["op_name"] == "CONV_2D"]
+    assert convolutions and all(input_dtype(op) == np.int8 for op in convolutions)
+
+
+def test_inpainting_verification_fails_on_holes_far_from_keras():
+    """Holes 1 % of the image: a whole-image PSNR alone would pass them."""
+    keras_output = np.full((1, 100, 100, 3), 0.5, np.float32)
+    mask = np.zeros((1, 100, 100, 1), np.float32)
+    mask[:, :10, :10] = 1
+    exported = keras_output.copy()
+    exported[:, :10, :10] += 0.05
+    report = verify_module.compare("int8", keras_output, exported, "inpaint",
+                                   {"image": keras_output, "mask": mask}, keras_output)
+    assert report["psnr_vs_keras_db"] > 30 > report["hole_psnr_vs_keras_db"]
+    assert not report["passed"]
 
 
 def test_int8_without_data_is_refused_and_writes_nothing(models, tmp_path):

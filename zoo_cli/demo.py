@@ -102,9 +102,11 @@ def _export(out, log):
                        recipe=recipe, log=lambda message: None)
     log(f"exported {EXPORTED} to int8 TFLite: {path} ({report['file_bytes'] / 1e6:.2f} MB), "
         f"verified against Keras: PSNR {report['psnr_vs_keras_db']:.1f} dB, "
+        f"{report['hole_psnr_vs_keras_db']:.1f} dB in the holes, "
         + ("passed" if report["passed"] else "FAILED"))
     return {"path": str(path), "file_bytes": report["file_bytes"],
-            "psnr_vs_keras_db": report["psnr_vs_keras_db"], "passed": report["passed"],
+            "psnr_vs_keras_db": report["psnr_vs_keras_db"],
+            "hole_psnr_vs_keras_db": report["hole_psnr_vs_keras_db"], "passed": report["passed"],
             "task_metric": report.get("task_metric")}
 
 
