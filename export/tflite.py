@@ -58,10 +58,17 @@ def _unsupported_ops(error, layer_names):
 
 
 def float_layer_names(network):
-    """Names of the layers that int8 export keeps in float32 (the hole fills)."""
+    """Names of the layers that int8 export keeps in float32: the hole fills, and the
+    output layers after the network's last convolution (pixel shuffles, residual sums,
+    gates, blends, the inpainters' composite, the crop back to the input's size), so
+    the output is not rounded to an int8 grid after the network."""
     from zoo.hole_fill import DiffusionFill
+    from zoo.image_layers import AddResidual, Composite, CropToSize, DepthToSpace, ZeroGate
+    from zoo.smooth_blend import SmoothBlend
 
-    return [layer.name for layer in network.layers if isinstance(layer, DiffusionFill)]
+    kept = (DiffusionFill, AddResidual, Composite, CropToSize, DepthToSpace, ZeroGate,
+            SmoothBlend)
+    return [layer.name for layer in network.layers if isinstance(layer, kept)]
 
 
 def _tensor_names(tflite_bytes):
@@ -84,7 +91,8 @@ def _int8_keeping_float(converter, layer_names, int8_io):
     converter.experimental_mlir_quantizer = True
     converter._experimental_calibrate_only = True
     calibrated = converter.convert()
-    nodes = [name for name in _tensor_names(calibrated) if _layer_in(name, layer_names)]
+    nodes = [name for name in _tensor_names(calibrated)
+             if _layer_in(name, layer_names) or name.startswith("StatefulPartitionedCall")]
     return lite_convert.mlir_quantize(
         calibrated, disable_per_channel=converter._experimental_disable_per_channel,
         fully_quantize=int8_io, denylisted_nodes=nodes)
