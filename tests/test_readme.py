@@ -54,6 +54,9 @@ RUN_ELSEWHERE = {
     "python benchmarks/hole_fill.py":
         "tests/test_benchmark_hole_fill.py::"
         "test_quick_run_scores_the_fill_and_shows_the_plain_kernel_drifting",
+    "python benchmarks/int8_float_layers.py":
+        "tests/test_benchmark_int8_float_layers.py::"
+        "test_variants_keep_nested_float_layers_and_record_their_gap_to_keras",
     "python benchmarks/export_latency.py":
         "tests/test_benchmark_export_latency.py::test_every_architecture_and_variant_has_a_row",
     # the demo runs this export (this preset, int8 at 256 px, verified against Keras)

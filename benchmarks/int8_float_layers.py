@@ -1,0 +1,162 @@
+"""Which layers an int8 .tflite keeps in float32: its quality against Keras, its time.
+
+    python benchmarks/int8_float_layers.py [--preset unet-denoise-photos] [--quick]
+
+Exports a repair preset to int8 TFLite at 256 x 256 three ways and scores each file on
+crops of the `photos` VALIDATION split (2 per photo; never the test photos) next to the
+Keras model: PSNR at sigma 25, told (a denoiser), or masked PSNR on the quality
+benchmark's stroke masks (an inpainter); plus the one-thread time of one crop (median).
+
+- "all int8": every layer quantized (`float_layers=()`);
+- "default": what `zoo export` does (`export.tflite.float_layer_names`: the hole fill
+  and the output layers after the last convolution in float32);
+- "default + full-resolution decoder level": also the decoder level at full resolution
+  and the last convolutions, where the output's precision is made.
+
+`--quick` (the test suite) runs a small untrained denoiser on 64 px centre crops of the
+package's natural photos. Prints a table and writes
+benchmarks/results/int8_float_layers_PRESET.json.
+"""
+
+import argparse
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+import numpy as np  # noqa: E402
+from bench_common import load_average, machine_info, warm_median_seconds, write_json  # noqa: E402
+
+SIGMA = 25
+LAST_CONVOLUTIONS = ("to_image", "blend_logits")
+
+
+def full_resolution_level(network):
+    """Names of the full-resolution decoder level's layers and the last convolutions."""
+    return [layer.name for layer in network.layers
+            if layer.name.startswith("decoder0_") or layer.name in LAST_CONVOLUTIONS]
+
+
+def variants(model):
+    """{label: float_layers for `export.tflite.convert_model`}."""
+    from export.signatures import serving_model
+    from export.tflite import float_layer_names
+
+    network = serving_model(model)
+    default = float_layer_names(network)
+    return {"all int8": [], "default": default,
+            "default + full-resolution decoder level":
+                default + [n for n in full_resolution_level(network) if n not in default]}
+
+
+def scorer(model, crops):
+    """`score(run) -> dB`: the task's PSNR of `run(image, mask or sigma) -> image`."""
+    from quality_repair import int8_denoising_psnr, int8_inpainting_psnr
+
+    if model.task == "inpaint":
+        return lambda run: int8_inpainting_psnr(run, crops)["strokes"]
+    return lambda run: int8_denoising_psnr(run, crops, SIGMA)[f"sigma-{SIGMA}"]
+
+
+def feed(model, image, extra):
+    """The model's inputs for one image: its mask, or the noise level of sigma `extra`."""
+    from zoo.inference import takes_noise_level
+
+    inputs = {"image": image[None]}
+    if model.task == "inpaint":
+        inputs["mask"] = extra[None]
+    elif takes_noise_level(model):
+        inputs["noise_level"] = np.full((1, 1), extra / 255.0, np.float32)
+    return inputs
+
+
+def evaluate(model, calibration_data, crops, size, repeats):
+    """[{variant, float_layers, psnr_db, vs_keras_db, seconds, file_bytes}], Keras first."""
+    from export import tflite
+    from export.exporters import _prepare_int8
+    from export.runtime import TFLiteModel
+
+    score = scorer(model, crops)
+
+    def keras_run(image, extra):
+        return np.asarray(model(feed(model, image, extra), training=False))[0]
+
+    keras_db = score(keras_run)
+    rows = [{"variant": "Keras", "float_layers": None, "psnr_db": keras_db,
+             "vs_keras_db": 0.0, "seconds": None, "file_bytes": None}]
+    converted, calibration, _ = _prepare_int8(model, calibration_data, lambda message: None)
+    example = feed(model, crops[0][1], np.zeros((size, size, 1), np.float32)
+                   if model.task == "inpaint" else SIGMA)
+    for label, float_layers in variants(model).items():
+        data = tflite.convert_model(converted, "int8", calibration, (size, size),
+                                    float_layers=float_layers)
+        runtime = TFLiteModel(data, num_threads=1)
+
+        def run(image, extra, runtime=runtime):
+            (output,) = runtime.run_one(feed(model, image, extra)).values()
+            return output[0]
+
+        psnr = score(run)
+        rows.append({"variant": label, "float_layers": float_layers, "psnr_db": psnr,
+                     "vs_keras_db": psnr - keras_db, "file_bytes": len(data),
+                     "seconds": warm_median_seconds(lambda r=runtime: r.run_one(example),
+                                                    repeats)})
+    return rows
+
+
+def quick_setup(size):
+    """(untrained small denoiser, calibration data, 64 px centre crops of the package's
+    natural photos): the test suite's stand-in for a preset and the corpus."""
+    import zoo
+    from export.data import representative_dataset
+    from training.datasets import NATURAL_PHOTOS, load_images
+    from training.images import center_square
+
+    model = zoo.create_model("unet", filters=(4, 8), residual=True, pixel_unshuffle=2,
+                             noise_level_input=True, smooth_blend=2)
+    names = NATURAL_PHOTOS["validation"]
+    crops = [(name, center_square(image, size)) for name, image in
+             zip(names, load_images("natural", split="validation"), strict=True)]
+    return model, representative_dataset(model, (size, size), count=8), crops
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="unet-denoise-photos")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--quick", action="store_true",
+                        help="a small untrained denoiser on 64 px crops (script check)")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    load_start = load_average()
+    if args.quick:
+        size = 64
+        model, calibration_data, crops = quick_setup(size)
+    else:
+        from quality_repair import photo_crops
+
+        from export.data import representative_dataset
+        from zoo_cli.export_model import load_preset_for_export
+
+        size = 256
+        model, _, recipe = load_preset_for_export(args.preset)
+        calibration_data = representative_dataset(model, (size, size), count=64,
+                                                   recipe=recipe)
+        crops, _ = photo_crops(split="validation", per_photo=2)
+    rows = evaluate(model, calibration_data, crops, size, args.repeats)
+    print(f"| {args.preset}{' (quick)' if args.quick else ''} | PSNR (dB) | vs Keras (dB) | "
+          "int8 ms, 1 thread | file MB |\n|---|---|---|---|---|")
+    for row in rows:
+        timing = "-" if row["seconds"] is None else f"{row['seconds'] * 1e3:.1f}"
+        size_mb = "-" if row["file_bytes"] is None else f"{row['file_bytes'] / 1e6:.2f}"
+        print(f"| {row['variant']} | {row['psnr_db']:.2f} | {row['vs_keras_db']:+.2f} | "
+              f"{timing} | {size_mb} |")
+    out = args.out or BENCH_DIR / "results" / f"int8_float_layers_{args.preset}.json"
+    write_json({"benchmark": "int8_float_layers", "preset": args.preset, "quick": args.quick,
+                "crops": len(crops), "size": size, "sigma": SIGMA, "repeats": args.repeats,
+                "rows": rows, "machine": machine_info(),
+                "load_average": {"start": load_start, "end": load_average()}}, out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,28 @@
+"""`benchmarks/int8_float_layers.py --quick`: its variants and the numbers it records.
+
+Speed and quality are the benchmark's business; the checks are on what each variant
+exports (its float32 layers, in the file) and on the result's arithmetic.
+"""
+
+import json
+import math
+
+import int8_float_layers
+
+
+def test_variants_keep_nested_float_layers_and_record_their_gap_to_keras(tmp_path, capsys):
+    out = tmp_path / "result.json"
+    assert int8_float_layers.main(["--quick", "--repeats", "1", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    keras, *files = result["rows"]
+    assert keras["variant"] == "Keras" and [row["variant"] for row in files] == [
+        "all int8", "default", "default + full-resolution decoder level"]
+    everything, default, wider = (row["float_layers"] for row in files)
+    assert everything == [] and "residual" in default and "smooth_blend" in default
+    assert set(default) < set(wider) and "decoder0_conv2" in wider
+    for row in files:
+        assert math.isclose(row["vs_keras_db"], row["psnr_db"] - keras["psnr_db"])
+        assert row["seconds"] > 0 and row["file_bytes"] > 0
+    # float32 layers weigh 4 bytes a weight against int8's 1
+    assert files[0]["file_bytes"] < files[2]["file_bytes"]
+    assert f"| all int8 | {files[0]['psnr_db']:.2f} |" in capsys.readouterr().out
