@@ -12,12 +12,14 @@ which phone runtimes without the flex delegate cannot run (Keras'
 `export(format="litert")` turns it on). The file is checked for flex and custom
 ops after conversion.
 
-int8 keeps the in-graph hole fill (`zoo.hole_fill.DiffusionFill`) in float32. The
-fill runs up to a few hundred stencil steps, and with momentum each step adds a
-multiple of the last change, so int8 rounding compounds: on six validation crops the
-`unet-inpaint-photos` int8 file's holes were 22.8-31.7 dB from Keras when the whole
-graph was int8, and 56-58 dB with the fill kept in float32, at 10 % more time
-(145.7 against 132.5 ms at 256 x 256, one thread).
+int8 keeps some layers in float32 (`float_layer_names`). The in-graph hole fill
+(`zoo.hole_fill.DiffusionFill`) runs up to a few hundred stencil steps, and with
+momentum each step adds a multiple of the last change, so int8 rounding compounds: on
+six validation crops the `unet-inpaint-photos` int8 file's holes were 22.8-31.7 dB from
+Keras when the whole graph was int8, and 56-58 dB with the fill kept in float32, at
+10 % more time (145.7 against 132.5 ms at 256 x 256, one thread, AVX2 machine). The
+output layers after the last convolution cost no measurable time in float32, and in
+int8 they rounded the output to an int8 grid (`benchmarks/int8_float_layers.py`).
 """
 
 import re
@@ -91,6 +93,8 @@ def _int8_keeping_float(converter, layer_names, int8_io):
     converter.experimental_mlir_quantizer = True
     converter._experimental_calibrate_only = True
     calibrated = converter.convert()
+    # the output tensor keeps its signature name (StatefulPartitionedCall:N), not the
+    # layer's, so it is named here: else the final crop runs in int8
     nodes = [name for name in _tensor_names(calibrated)
              if _layer_in(name, layer_names) or name.startswith("StatefulPartitionedCall")]
     return lite_convert.mlir_quantize(
@@ -169,8 +173,8 @@ def convert_model(model, quantize="none", representative_data=None, input_size=N
                   int8_io=False, float_layers=None):
     """.tflite bytes of a zoo model (via a temporary SavedModel at `input_size`).
 
-    `float_layers`: names of layers an int8 file computes in float32; default: the
-    hole fills (`float_layer_names`); () quantizes every layer.
+    `float_layers`: names of layers an int8 file computes in float32; default:
+    `float_layer_names`; () quantizes every layer.
 
     The batch is fixed at 1: with a free batch dimension the converter leaves shapes
     to be computed at run time (a Conv2DTranspose's output shape among them), and
