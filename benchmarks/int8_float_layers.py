@@ -71,6 +71,8 @@ def feed(model, image, extra):
 
 def evaluate(model, calibration_data, crops, size, repeats):
     """[{variant, float_layers, psnr_db, vs_keras_db, seconds, file_bytes}], Keras first."""
+    from quality import int8_runner
+
     from export import tflite
     from export.exporters import _prepare_int8
     from export.runtime import TFLiteModel
@@ -90,12 +92,7 @@ def evaluate(model, calibration_data, crops, size, repeats):
         data = tflite.convert_model(converted, "int8", calibration, (size, size),
                                     float_layers=float_layers)
         runtime = TFLiteModel(data, num_threads=1)
-
-        def run(image, extra, runtime=runtime):
-            (output,) = runtime.run_one(feed(model, image, extra)).values()
-            return output[0]
-
-        psnr = score(run)
+        psnr = score(int8_runner(runtime, example))
         rows.append({"variant": label, "float_layers": float_layers, "psnr_db": psnr,
                      "vs_keras_db": psnr - keras_db, "file_bytes": len(data),
                      "seconds": warm_median_seconds(lambda r=runtime: r.run_one(example),
