@@ -254,6 +254,7 @@ def apply_to_image(model, image, mask=None, tile=None, overlap=None, sigma=None)
             raise ValueError(f"{key} must be an int >= {least} (pixels); got {value!r}.")
     noise_level = noise_level_for(model, image, sigma)
     factor = size_factor(model)
+    sized_to_holes = mask is not None and tile is None and overlap is None
     tile = tile or preferred_tile(model)
     tile = max(factor, tile - tile % factor)
     pad = ((0, _pad_amount(height, factor)), (0, _pad_amount(width, factor)))
@@ -265,7 +266,25 @@ def apply_to_image(model, image, mask=None, tile=None, overlap=None, sigma=None)
         tile = max(tile, 4 * overlap)
     if full_h <= tile and full_w <= tile:
         return _run(model, padded, padded_mask, noise_level)[:height, :width]
+    if sized_to_holes and receptive_radius(model) is None:
+        return _tiled_by_hole_width(model, padded, padded_mask, tile, overlap,
+                                    factor)[:height, :width]
     return _tiled(model, padded, padded_mask, tile, overlap, noise_level)[:height, :width]
+
+
+def _tiled_by_hole_width(model, image, mask, tile, overlap, factor):
+    """An inpainter with global context, in tiles sized to each hole's width
+    (`zoo.hole_tiles`): the default `tile` and `overlap` for the widest holes."""
+    from zoo.hole_tiles import holes_by_tiling
+
+    output = image.copy()
+    for tiling, holes in holes_by_tiling(mask[..., 0] > 0):
+        group_tile, group_overlap = tiling or (tile, overlap)
+        group_tile = max(factor, group_tile - group_tile % factor)
+        group_overlap = -(-group_overlap // factor) * factor
+        _tiled(model, image, mask, group_tile, group_overlap, None, holes=holes,
+               output=output)
+    return output
 
 
 # Pixels per model call when tiling: bounds the activations' memory whatever the tile
@@ -273,7 +292,11 @@ def apply_to_image(model, image, mask=None, tile=None, overlap=None, sigma=None)
 PIXELS_PER_CALL = 16 * 256 * 256
 
 
-def _tiled(model, image, mask, tile, overlap, noise_level):
+def _tiled(model, image, mask, tile, overlap, noise_level, holes=None, output=None):
+    """The model's output for `image` (H, W, C) run in tiles of `tile` pixels keeping
+    `overlap` of context; with a mask, only the tiles whose written part holds a hole.
+    `holes` (H, W) bool: fill only these hole pixels, writing them into `output` (an
+    inpainter's result so far); by default every hole, into a copy of the image."""
     full_h, full_w = image.shape[:2]
     tile_h, tile_w = min(tile, full_h), min(tile, full_w)
     overlap = min(overlap, tile_h // 4, tile_w // 4)  # tile_h < tile: one tile that way
@@ -281,19 +304,23 @@ def _tiled(model, image, mask, tile, overlap, noise_level):
                for left in _starts(full_w, tile_w, tile_w - 2 * overlap)]
     kept = [_kept_part(top, left, tile_h, tile_w, full_h, full_w, overlap)
             for top, left in corners]
-    output = None
     if mask is not None:
         # An inpainter returns known pixels unchanged (it composites): only tiles whose
         # kept part holds a hole need the network, the rest of the output is the image.
-        output = image.copy()
-        runs = [i for i, (rows, cols) in enumerate(kept) if mask[rows, cols].any()]
+        if holes is None:
+            holes = mask[..., 0] > 0
+        if output is None:
+            output = image.copy()
+        runs = [i for i, (rows, cols) in enumerate(kept) if holes[rows, cols].any()]
         corners, kept = [corners[i] for i in runs], [kept[i] for i in runs]
-    batch = max(1, PIXELS_PER_CALL // (tile_h * tile_w))
+    # calls of equal size (the last one filled up to it: one traced shape), each within
+    # PIXELS_PER_CALL
+    calls = -(-len(corners) // max(1, PIXELS_PER_CALL // (tile_h * tile_w)))
+    batch = max(1, -(-len(corners) // max(1, calls)))
     for first in range(0, len(corners), batch):
         chunk = corners[first:first + batch]
         windows = [(slice(t, t + tile_h), slice(lf, lf + tile_w)) for t, lf in chunk]
-        if len(corners) > batch:  # a short last batch is filled up: one traced shape
-            windows += windows[-1:] * (batch - len(windows))
+        windows += windows[-1:] * (batch - len(windows))
         masks = None if mask is None else np.stack([mask[w] for w in windows])
         x = _inputs(np.stack([image[w] for w in windows]), masks, noise_level)
         results = _predict(model, x)[:len(chunk)]
@@ -301,8 +328,13 @@ def _tiled(model, image, mask, tile, overlap, noise_level):
             output = np.zeros((full_h, full_w, results.shape[-1]), np.float32)
         for (top, left), (rows, cols), result in zip(chunk, kept[first:first + batch],
                                                      results, strict=True):
-            output[rows, cols] = result[rows.start - top:rows.stop - top,
-                                        cols.start - left:cols.stop - left]
+            result = result[rows.start - top:rows.stop - top,
+                            cols.start - left:cols.stop - left]
+            if holes is None:
+                output[rows, cols] = result
+            else:
+                written = holes[rows, cols]
+                output[rows, cols][written] = result[written]
     return output
 
 
