@@ -8,10 +8,14 @@ Keras model: PSNR at sigma 25, told (a denoiser), or masked PSNR on the quality
 benchmark's stroke masks (an inpainter); plus the one-thread time of one crop (median).
 
 - "all int8": every layer quantized (`float_layers=()`);
-- "default": what `zoo export` does (`export.tflite.float_layer_names`: the hole fill
-  and the output layers after the last convolution in float32);
-- "default + full-resolution decoder level": also the decoder level at full resolution
-  and the last convolutions, where the output's precision is made.
+- "output layers": `export.tflite.float_layer_names` in float32 (the hole fill and the
+  output layers after the last convolution), what `zoo export` keeps for every model;
+- "output layers + full-resolution decoder level": also the decoder level at full
+  resolution and the last convolutions, where the output's precision is made;
+- `--variant LAYER,LAYER` (repeatable): the output layers plus the named layers.
+
+The row `zoo export` writes for the preset (the output layers plus its metadata's
+"int8_float_layers") is marked.
 
 `--quick` (the test suite) runs a small untrained denoiser on 64 px centre crops of the
 package's natural photos. Prints a table and writes
@@ -36,16 +40,26 @@ def full_resolution_level(network):
             if layer.name.startswith("decoder0_") or layer.name in LAST_CONVOLUTIONS]
 
 
-def variants(model):
-    """{label: float_layers for `export.tflite.convert_model`}."""
+def variants(model, extra=()):
+    """{label: float_layers for `export.tflite.convert_model`}; `extra`: more variants,
+    "LAYER,LAYER" each, the output layers plus those layers."""
     from export.signatures import serving_model
     from export.tflite import float_layer_names
 
     network = serving_model(model)
     default = float_layer_names(network)
-    return {"all int8": [], "default": default,
-            "default + full-resolution decoder level":
-                default + [n for n in full_resolution_level(network) if n not in default]}
+    chosen = {"all int8": [], "output layers": default,
+              "output layers + full-resolution decoder level":
+                  default + [n for n in full_resolution_level(network) if n not in default]}
+    names = {layer.name for layer in network.layers}
+    for variant in extra:
+        layers = [name for name in variant.split(",") if name]
+        unknown = sorted(set(layers) - names)
+        if unknown:
+            raise SystemExit(f"--variant: no layer named {', '.join(unknown)} in "
+                             f"{model.name}")
+        chosen[f"output layers + {', '.join(layers)}"] = default + layers
+    return chosen
 
 
 def scorer(model, crops):
@@ -69,7 +83,7 @@ def feed(model, image, extra):
     return inputs
 
 
-def evaluate(model, calibration_data, crops, size, repeats):
+def evaluate(model, calibration_data, crops, size, repeats, extra=()):
     """[{variant, float_layers, psnr_db, vs_keras_db, seconds, file_bytes}], Keras first."""
     from quality import int8_runner
 
@@ -88,12 +102,16 @@ def evaluate(model, calibration_data, crops, size, repeats):
     converted, calibration, _ = _prepare_int8(model, calibration_data, lambda message: None)
     example = feed(model, crops[0][1], np.zeros((size, size, 1), np.float32)
                    if model.task == "inpaint" else SIGMA)
-    for label, float_layers in variants(model).items():
+    chosen = variants(model, extra)
+    exported = set(chosen["output layers"]) | set(getattr(model, "preset_int8_float_layers",
+                                                           ()))
+    for label, float_layers in chosen.items():
         data = tflite.convert_model(converted, "int8", calibration, (size, size),
                                     float_layers=float_layers)
         runtime = TFLiteModel(data, num_threads=1)
         psnr = score(int8_runner(runtime, example))
-        rows.append({"variant": label, "float_layers": float_layers, "psnr_db": psnr,
+        rows.append({"variant": label, "float_layers": float_layers,
+                     "zoo_export": set(float_layers) == exported, "psnr_db": psnr,
                      "vs_keras_db": psnr - keras_db, "file_bytes": len(data),
                      "seconds": warm_median_seconds(lambda r=runtime: r.run_one(example),
                                                     repeats)})
@@ -122,6 +140,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true",
                         help="a small untrained denoiser on 64 px crops (script check)")
+    parser.add_argument("--variant", action="append", default=[], metavar="LAYER,LAYER",
+                        help="one more variant: the output layers plus these")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     load_start = load_average()
@@ -139,13 +159,14 @@ def main(argv=None):
         calibration_data = representative_dataset(model, (size, size), count=64,
                                                    recipe=recipe)
         crops, _ = photo_crops(split="validation", per_photo=2)
-    rows = evaluate(model, calibration_data, crops, size, args.repeats)
+    rows = evaluate(model, calibration_data, crops, size, args.repeats, args.variant)
     print(f"| {args.preset}{' (quick)' if args.quick else ''} | PSNR (dB) | vs Keras (dB) | "
           "int8 ms, 1 thread | file MB |\n|---|---|---|---|---|")
     for row in rows:
         timing = "-" if row["seconds"] is None else f"{row['seconds'] * 1e3:.1f}"
         size_mb = "-" if row["file_bytes"] is None else f"{row['file_bytes'] / 1e6:.2f}"
-        print(f"| {row['variant']} | {row['psnr_db']:.2f} | {row['vs_keras_db']:+.2f} | "
+        label = row["variant"] + (" (zoo export)" if row.get("zoo_export") else "")
+        print(f"| {label} | {row['psnr_db']:.2f} | {row['vs_keras_db']:+.2f} | "
               f"{timing} | {size_mb} |")
     out = args.out or BENCH_DIR / "results" / f"int8_float_layers_{args.preset}.json"
     write_json({"benchmark": "int8_float_layers", "preset": args.preset, "quick": args.quick,

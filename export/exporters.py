@@ -198,6 +198,8 @@ def _prepare_int8(model, representative_data, log):
         log(f"calibration: dropped {len(dropped)} of {len(dropped) + len(keep)} examples "
             f"whose activations reach over {OUTLIER_RATIO:g}x the typical peak")
     converted, scales = equalize_skip_ranges(model, inputs)
+    if converted is not model:  # a copy: keep what a preset says its int8 file keeps
+        converted.preset_int8_float_layers = getattr(model, "preset_int8_float_layers", ())
     if scales:
         log(f"equalized {len(scales)} skip connections for int8 (same function, matched "
             "ranges)")

@@ -174,7 +174,8 @@ def convert_model(model, quantize="none", representative_data=None, input_size=N
     """.tflite bytes of a zoo model (via a temporary SavedModel at `input_size`).
 
     `float_layers`: names of layers an int8 file computes in float32; default:
-    `float_layer_names`; () quantizes every layer.
+    `float_layer_names` plus a preset's own list (`preset_int8_float_layers`, from its
+    metadata.json "int8_float_layers"); () quantizes every layer.
 
     The batch is fixed at 1: with a free batch dimension the converter leaves shapes
     to be computed at run time (a Conv2DTranspose's output shape among them), and
@@ -193,5 +194,11 @@ def convert_model(model, quantize="none", representative_data=None, input_size=N
         layers = [layer.name for layer in network.layers]
         if float_layers is None:
             float_layers = float_layer_names(network)
+            float_layers += [name for name in getattr(model, "preset_int8_float_layers", ())
+                             if name not in float_layers]
+        unknown = sorted(set(float_layers) - set(layers))
+        if unknown:
+            raise ValueError(f"No layer named {', '.join(unknown)} to keep in float32 in "
+                             f"{network.name}.")
         return convert_saved_model(saved, quantize, representative_data, int8_io, layers,
                                    float_layers)

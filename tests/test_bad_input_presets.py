@@ -110,6 +110,8 @@ def test_a_config_key_missing_is_named(key, broken, capsys):
     ("inference_tile", 0, "'inference_tile' must be a positive int"),
     ("receptive_radius", -1, "'receptive_radius' must be an int >= 0 or null"),
     ("receptive_radius", "32", "'receptive_radius' must be an int >= 0 or null"),
+    ("int8_float_layers", "to_image", "'int8_float_layers' must be a list of layer names"),
+    ("int8_float_layers", [""], "'int8_float_layers' must be a list of layer names"),
 ])
 def test_bad_metadata_values_are_named(key, value, message, broken, capsys):
     _, edit_metadata = broken

@@ -16,7 +16,9 @@ def test_variants_keep_nested_float_layers_and_record_their_gap_to_keras(tmp_pat
     result = json.loads(out.read_text())
     keras, *files = result["rows"]
     assert keras["variant"] == "Keras" and [row["variant"] for row in files] == [
-        "all int8", "default", "default + full-resolution decoder level"]
+        "all int8", "output layers", "output layers + full-resolution decoder level"]
+    # an untrained model has no preset list: zoo export keeps the output layers
+    assert [row["zoo_export"] for row in files] == [False, True, False]
     everything, default, wider = (row["float_layers"] for row in files)
     assert everything == [] and "residual" in default and "smooth_blend" in default
     assert set(default) < set(wider) and "decoder0_conv2" in wider
@@ -25,4 +27,6 @@ def test_variants_keep_nested_float_layers_and_record_their_gap_to_keras(tmp_pat
         assert row["seconds"] > 0 and row["file_bytes"] > 0
     # float32 layers weigh 4 bytes a weight against int8's 1
     assert files[0]["file_bytes"] < files[2]["file_bytes"]
-    assert f"| all int8 | {files[0]['psnr_db']:.2f} |" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"| all int8 | {files[0]['psnr_db']:.2f} |" in printed
+    assert "| output layers (zoo export) |" in printed

@@ -102,6 +102,27 @@ def test_int8_keeps_the_hole_fill_in_float32_and_its_holes_match_keras(tmp_path)
     assert convolutions and all(input_dtype(op) == np.int8 for op in convolutions)
 
 
+def test_a_presets_int8_float_layers_stay_float32_and_unknown_ones_are_named(tmp_path):
+    model = zoo.create_model("unet", filters=(4, 8), residual=True)
+    model.preset_int8_float_layers = ("decoder0_conv2",)  # what zoo.load sets
+    rep = representative_dataset(model, SIZE, count=8)
+    to_tflite(model, tmp_path / "p.tflite", quantize="int8", representative_data=rep,
+              input_size=SIZE, **QUIET)
+    interpreter = tf.lite.Interpreter(model_path=str(tmp_path / "p.tflite"))
+    tensors = interpreter.get_tensor_details()
+    convolutions = [op for op in interpreter._get_ops_details() if op["op_name"] == "CONV_2D"]
+    weights = {tensors[op["inputs"][1]]["name"]: tensors[op["inputs"][1]]["dtype"]
+               for op in convolutions}
+    kept = [name for name in weights if "decoder0_conv2" in name]
+    assert kept and all(weights[name] == np.float32 for name in kept)
+    assert sum(dtype == np.int8 for dtype in weights.values()) == len(weights) - len(kept)
+    model.preset_int8_float_layers = ("decoder9_conv2",)
+    with pytest.raises(ValueError, match="No layer named decoder9_conv2"):
+        to_tflite(model, tmp_path / "q.tflite", quantize="int8", representative_data=rep,
+                  input_size=SIZE, **QUIET)
+    assert not (tmp_path / "q.tflite").exists()
+
+
 def test_inpainting_verification_fails_on_holes_far_from_keras():
     """Holes 1 % of the image: a whole-image PSNR alone would pass them."""
     keras_output = np.full((1, 100, 100, 3), 0.5, np.float32)

@@ -99,6 +99,18 @@ def test_packages_a_run_that_is_still_going_from_its_backup(trained, tmp_path, m
                                golden["output"], atol=1e-6)
 
 
+def test_packaging_again_keeps_the_int8_float_layers_and_load_reads_them(
+        trained, tmp_path, monkeypatch):
+    folder = _preset_folder(tmp_path)
+    monkeypatch.setattr(presets, "PRESETS_DIR", tmp_path / "presets")
+    (folder / "metadata.json").write_text(json.dumps(
+        {"int8_float_layers": ["decoder0_conv2"], "headline": "an old number"}))
+    assert make_preset.main(["tiny-denoiser", "--from-run", "--run", str(trained[1])]) == 0
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert meta["int8_float_layers"] == ["decoder0_conv2"] and "headline" not in meta
+    assert zoo.load("tiny-denoiser").preset_int8_float_layers == ("decoder0_conv2",)
+
+
 def test_a_folder_that_is_no_run_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="is not a run folder: config.json is missing"):
         make_preset.package_run("tiny-denoiser", tmp_path)

@@ -155,12 +155,26 @@ def _as_float16(weights_file):
         compact_weights(weights_file, tmp)
 
 
+# metadata.json keys chosen by measuring a preset's exports, not by its training run: a
+# preset packaged again keeps them
+EXPORT_CHOICES = ("int8_float_layers",)
+
+
+def _export_choices(folder):
+    path = folder / "metadata.json"
+    if not path.is_file():
+        return {}
+    previous = json.loads(path.read_text())
+    return {key: previous[key] for key in EXPORT_CHOICES if key in previous}
+
+
 def write_preset(name, model, recipe, run_dir, metrics, steps, seconds, extra=None):
     import zoo
     from training.tasks import task_of
     from zoo.presets import sha256_of
 
     folder = preset_dir(name)
+    kept = _export_choices(folder)
     config = dict(recipe.model.config)  # what `build_model(recipe)` passed to create_model
     architecture = recipe.model.architecture
     write_json({"architecture": architecture, "config": config}, folder / "config.json")
@@ -197,6 +211,7 @@ def write_preset(name, model, recipe, run_dir, metrics, steps, seconds, extra=No
         "config_sha256": sha256_of(folder / "config.json"),
         "run_dir": str(run_dir),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **kept,
         **(extra or {}),
     }
     write_json(metadata, folder / "metadata.json")

@@ -135,6 +135,10 @@ def _check_keys(name, filename, data, types):
                               f"{_KIND[kind]}, got {value!r}.")
 
 
+def _names_list(value):
+    return isinstance(value, list) and all(isinstance(item, str) and item for item in value)
+
+
 def metadata(name):
     """The preset's metadata.json as a dict, its keys checked (`REQUIRED_KEYS`); an
     unknown name lists the known ones."""
@@ -156,6 +160,9 @@ def metadata(name):
     elif (radius := meta.get("receptive_radius")) is not None and (
             not isinstance(radius, int) or isinstance(radius, bool) or radius < 0):
         problem = f"key 'receptive_radius' must be an int >= 0 or null, got {radius!r}"
+    elif not _names_list(meta.get("int8_float_layers", [])):
+        problem = ("key 'int8_float_layers' must be a list of layer names, got "
+                   f"{meta['int8_float_layers']!r}")
     if problem:
         raise PresetError(f"Preset {name!r}: metadata.json {problem}.")
     _file_in(name, meta["weights_file"], "metadata.json weights_file")
@@ -304,6 +311,8 @@ def load(name, compile=True):
     model.preset_tile = meta.get("inference_tile")
     if "receptive_radius" in meta:  # measured when packaged (null: global context)
         model._zoo_receptive_radius = meta["receptive_radius"]
+    # layers its int8 export keeps in float32 besides `export.tflite.float_layer_names`
+    model.preset_int8_float_layers = tuple(meta.get("int8_float_layers", ()))
     return model
 
 
