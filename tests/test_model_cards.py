@@ -33,7 +33,8 @@ def test_card_and_headline_follow_from_the_results(name):
 def test_a_card_says_what_would_close_each_missed_target(name):
     meta = metadata(name)
     verdicts = (model_cards.VERDICTS[meta["task"]](RESULTS, name)
-                + model_cards.latency_verdict(RESULTS, name))
+                + model_cards.latency_verdict(RESULTS, name)
+                + model_cards.big_photo_verdict(name))
     card = (PRESETS_DIR / name / "README.md").read_text()
     missed = [line for line in verdicts if "missed" in line]
     assert ("## What would close the gap" in card) == bool(missed)
@@ -90,3 +91,23 @@ def test_inpainting_targets_follow_the_family():
     assert "+0.10 dB. Target at least level: **met**." in line
     (line, _) = model_cards.inpainting_verdicts(results(-0.2), "inpainter-photos")
     assert "**missed by 0.20 dB**" in line
+
+
+def test_big_photo_verdict_compares_the_command_with_biharmonic(tmp_path):
+    def row(seconds):
+        return {"seconds": seconds, "peak_mib": 2000.0, "process_seconds": seconds + 1}
+
+    result = {"command": "python benchmarks/big_photo_inpaint.py --preset inp",
+              "size": [4000, 3000], "hole_fraction": 0.0111,
+              "results": {"scikit-image biharmonic": row(3.5), "zoo predict inp": row(17.6),
+                          "apply_to_image inp": row(9.4)}}
+    path = tmp_path / "big_photo_inpaint.json"
+    path.write_text(json.dumps(result))
+    (line,) = model_cards.big_photo_verdict("inp", path)
+    assert "`zoo predict` 17.6 s" in line and "alone 9.4 s" in line and "vs 3.5 s" in line
+    assert "12 MP photo (4000 x 3000) with 1.11 %" in line and "**missed**" in line
+    result["results"]["zoo predict inp"] = row(3.0)
+    path.write_text(json.dumps(result))
+    assert "**met**" in model_cards.big_photo_verdict("inp", path)[0]
+    assert model_cards.big_photo_verdict("other", path) == []  # not run on that preset
+    assert model_cards.big_photo_verdict("inp", tmp_path / "absent.json") == []

@@ -8,7 +8,8 @@ tile's interior is kept, and tiles overlap by the model's receptive radius (meas
 `receptive_radius`), so the tiled result is the one-pass result: a caller never needs
 to know the tile size. With a mask, only the tiles that hold a hole are run: the rest of
 an inpainter's output is the image itself, so a large photo with a few strokes costs
-about as much as its strokes' neighbourhoods.
+about as much as its strokes' neighbourhoods. An inpainter with global context (the
+in-graph fill) runs thin holes in smaller tiles than wide ones (`zoo.hole_tiles`).
 """
 
 import numpy as np
