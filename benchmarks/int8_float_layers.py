@@ -63,12 +63,16 @@ def variants(model, extra=()):
 
 
 def scorer(model, crops):
-    """`score(run) -> dB`: the task's PSNR of `run(image, mask or sigma) -> image`."""
+    """`score(run) -> (dB, {group: dB})`: the task's PSNR of `run(image, mask or sigma) ->
+    image`, and per group (an inpainter's stroke widths and box)."""
     from quality_repair import int8_denoising_psnr, int8_inpainting_psnr
 
     if model.task == "inpaint":
-        return lambda run: int8_inpainting_psnr(run, crops)["strokes"]
-    return lambda run: int8_denoising_psnr(run, crops, SIGMA)[f"sigma-{SIGMA}"]
+        def score(run):
+            groups = int8_inpainting_psnr(run, crops)
+            return groups["strokes"], groups
+        return score
+    return lambda run: (int8_denoising_psnr(run, crops, SIGMA)[f"sigma-{SIGMA}"], {})
 
 
 def feed(model, image, extra):
@@ -96,9 +100,10 @@ def evaluate(model, calibration_data, crops, size, repeats, extra=()):
     def keras_run(image, extra):
         return np.asarray(model(feed(model, image, extra), training=False))[0]
 
-    keras_db = score(keras_run)
+    keras_db, keras_groups = score(keras_run)
     rows = [{"variant": "Keras", "float_layers": None, "psnr_db": keras_db,
-             "vs_keras_db": 0.0, "seconds": None, "file_bytes": None}]
+             "groups_db": keras_groups, "vs_keras_db": 0.0, "seconds": None,
+             "file_bytes": None}]
     converted, calibration, _ = _prepare_int8(model, calibration_data, lambda message: None)
     example = feed(model, crops[0][1], np.zeros((size, size, 1), np.float32)
                    if model.task == "inpaint" else SIGMA)
@@ -109,9 +114,11 @@ def evaluate(model, calibration_data, crops, size, repeats, extra=()):
         data = tflite.convert_model(converted, "int8", calibration, (size, size),
                                     float_layers=float_layers)
         runtime = TFLiteModel(data, num_threads=1)
-        psnr = score(int8_runner(runtime, example))
+        psnr, groups = score(int8_runner(runtime, example))
         rows.append({"variant": label, "float_layers": float_layers,
                      "zoo_export": set(float_layers) == exported, "psnr_db": psnr,
+                     "groups_vs_keras_db": {group: value - keras_groups[group]
+                                            for group, value in groups.items()},
                      "vs_keras_db": psnr - keras_db, "file_bytes": len(data),
                      "seconds": warm_median_seconds(lambda r=runtime: r.run_one(example),
                                                     repeats)})
@@ -160,14 +167,18 @@ def main(argv=None):
                                                    recipe=recipe)
         crops, _ = photo_crops(split="validation", per_photo=2)
     rows = evaluate(model, calibration_data, crops, size, args.repeats, args.variant)
+    by_group = any(row.get("groups_vs_keras_db") for row in rows)
     print(f"| {args.preset}{' (quick)' if args.quick else ''} | PSNR (dB) | vs Keras (dB) | "
-          "int8 ms, 1 thread | file MB |\n|---|---|---|---|---|")
+          "int8 ms, 1 thread | file MB |" + (" vs Keras by group (dB) |" if by_group else "")
+          + "\n|---|---|---|---|---|" + ("---|" if by_group else ""))
     for row in rows:
         timing = "-" if row["seconds"] is None else f"{row['seconds'] * 1e3:.1f}"
         size_mb = "-" if row["file_bytes"] is None else f"{row['file_bytes'] / 1e6:.2f}"
         label = row["variant"] + (" (zoo export)" if row.get("zoo_export") else "")
+        groups = ", ".join(f"{group} {gap:+.2f}" for group, gap in
+                           row.get("groups_vs_keras_db", {}).items() if group != "strokes")
         print(f"| {label} | {row['psnr_db']:.2f} | {row['vs_keras_db']:+.2f} | "
-              f"{timing} | {size_mb} |")
+              f"{timing} | {size_mb} |" + (f" {groups} |" if groups else ""))
     out = args.out or BENCH_DIR / "results" / f"int8_float_layers_{args.preset}.json"
     write_json({"benchmark": "int8_float_layers", "preset": args.preset, "quick": args.quick,
                 "crops": len(crops), "size": size, "sigma": SIGMA, "repeats": args.repeats,
