@@ -88,13 +88,14 @@ def big_photo(width, height):
     return np.asarray(photo.resize((width, height), Image.LANCZOS))
 
 
-def stroke_cover(rng, height, width, fraction):
-    """(height, width) bool: brush strokes (widths 0.3-0.6 % of the short side) added
-    until they cover `fraction` of the pixels."""
+def stroke_cover(rng, height, width, fraction, width_range=(0.003, 0.006),
+                 length_range=(0.03, 0.08)):
+    """(height, width) bool: brush strokes (widths and lengths as fractions of the short
+    side; by default 0.3-0.6 % wide) added until they cover `fraction` of the pixels."""
     hole = np.zeros((height, width), bool)
     while hole.mean() < fraction:
         hole |= stroke_mask(rng, height, width, max_strokes=1, vertex_range=(4, 8),
-                            width_range=(0.003, 0.006), length_range=(0.03, 0.08))[..., 0] > 0
+                            width_range=width_range, length_range=length_range)[..., 0] > 0
     return hole
 
 

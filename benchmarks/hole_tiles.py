@@ -17,6 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import big_photo_inpaint
 import classical_peers as peers
 import numpy as np
 from bench_common import machine_info, write_json
@@ -24,8 +25,8 @@ from PIL import Image
 
 import zoo
 import zoo.inference as inference
-from training.masks import stroke_mask
 from training.photo_data import photo_arrays
+from zoo.metrics import image_psnr
 
 RESULTS = Path(__file__).resolve().parent / "results" / "hole_tiles"
 CROP = (768, 1024)
@@ -36,12 +37,9 @@ def stroke_cover(rng, height, width, widths, fraction=0.02):
     """(height, width) bool: strokes `widths` (min, max) pixels wide, 90-240 px long
     (the 12 MP benchmark's, in pixels), added until they cover `fraction`."""
     side = min(height, width)
-    hole = np.zeros((height, width), bool)
-    while hole.mean() < fraction:
-        hole |= stroke_mask(rng, height, width, max_strokes=1, vertex_range=(4, 8),
-                            width_range=(widths[0] / side, widths[1] / side),
-                            length_range=(90 / side, 240 / side))[..., 0] > 0
-    return hole
+    return big_photo_inpaint.stroke_cover(
+        rng, height, width, fraction, width_range=(widths[0] / side, widths[1] / side),
+        length_range=(90 / side, 240 / side))
 
 
 def centre_crop_upscaled(photo):
@@ -50,10 +48,6 @@ def centre_crop_upscaled(photo):
     big = np.asarray(big, np.float32) / 255.0
     top, left = height - CROP[0] // 2, width - CROP[1] // 2
     return big[top:top + CROP[0], left:left + CROP[1]]
-
-
-def masked_psnr(a, b, where):
-    return float(10 * np.log10(1.0 / np.mean((a[where] - b[where]) ** 2)))
 
 
 def main():
@@ -78,14 +72,14 @@ def main():
         hole = stroke_cover(np.random.default_rng(index), *CROP, args.widths)
         mask = hole[..., None].astype(np.float32)
         one_pass = inference.apply_to_image(model, image, mask, tile=max(CROP))
-        scores["one pass"]["psnr"].append(masked_psnr(one_pass, image, hole))
+        scores["one pass"]["psnr"].append(image_psnr(one_pass, image, hole))
         biharmonic = peers.inpaint_biharmonic(image, mask)
-        scores["scikit-image biharmonic"]["psnr"].append(masked_psnr(biharmonic, image, hole))
+        scores["scikit-image biharmonic"]["psnr"].append(image_psnr(biharmonic, image, hole))
         for (tile, overlap), name in zip(TILINGS, names[2:], strict=True):
             pixels_run["count"] = 0
             tiled = inference.apply_to_image(model, image, mask, tile=tile, overlap=overlap)
-            scores[name]["psnr"].append(masked_psnr(tiled, image, hole))
-            scores[name]["vs_one_pass"].append(masked_psnr(tiled, one_pass, hole))
+            scores[name]["psnr"].append(image_psnr(tiled, image, hole))
+            scores[name]["vs_one_pass"].append(image_psnr(tiled, one_pass, hole))
             scores[name]["pixels_run"].append(pixels_run["count"])
         print(f"photo {index + 1} done", file=sys.stderr, flush=True)
     rows = {name: {key: float(np.mean(values)) for key, values in row.items() if values}

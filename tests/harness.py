@@ -23,6 +23,13 @@ def predict(model, x):
     return keras.ops.convert_to_numpy(model(x, training=False))
 
 
+def randomize_weights(layer, rng, scale=0.2):
+    """Give `layer` normal random weights (std `scale`) drawn from `rng`: makes a
+    zero-initialised head (a residual correction, a blend) change the output."""
+    layer.set_weights([rng.normal(0, scale, w.shape).astype("float32")
+                       for w in layer.get_weights()])
+
+
 def check_outputs(model, expected_shape, value_range, image_size=(32, 32)):
     """Output shape, dtype and value range at batch 1 and 2, and no NaNs.
 

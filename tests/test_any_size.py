@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import zoo
+from tests import harness
 from zoo.inference import (
     DEFAULT_OVERLAP,
     apply_to_image,
@@ -20,10 +21,8 @@ pytestmark = pytest.mark.xdist_group("any_size")  # module fixtures run once
 def _denoiser():
     model = zoo.create_model("unet", filters=[4, 8], normalization="none", residual=True,
                              pixel_unshuffle=2, noise_level_input=True)
-    head = model.get_layer("to_image")  # zero-initialised: make the correction non-trivial
-    rng = np.random.default_rng(1)
-    head.set_weights([rng.normal(0, 0.2, w.shape).astype("float32")
-                      for w in head.get_weights()])
+    # to_image is zero-initialised: make the correction non-trivial
+    harness.randomize_weights(model.get_layer("to_image"), np.random.default_rng(1))
     return model
 
 
@@ -58,9 +57,7 @@ def test_a_deep_denoiser_is_tiled_exactly_at_1000_by_750():
                              pixel_unshuffle=2, noise_level_input=True, smooth_blend=4)
     rng = np.random.default_rng(4)
     for name in ("to_image", "blend_logits"):
-        head = model.get_layer(name)
-        head.set_weights([rng.normal(0, 0.2, w.shape).astype("float32")
-                          for w in head.get_weights()])
+        harness.randomize_weights(model.get_layer(name), rng)
     assert 200 < receptive_radius(model) < 250
     image = rng.random((750, 1000, 3)).astype("float32")
     level = np.full((1, 1), 25 / 255, "float32")
@@ -79,10 +76,7 @@ def test_a_model_with_global_context_keeps_the_default_overlap():
 def local_inpainter():
     # no diffusion fill: a finite receptive radius, so tiles can equal one pass exactly
     model = zoo.create_model("unet", filters=[4, 8], normalization="none", mask_input=True)
-    head = model.get_layer("to_image")
-    rng = np.random.default_rng(2)
-    head.set_weights([rng.normal(0, 0.2, w.shape).astype("float32")
-                      for w in head.get_weights()])
+    harness.randomize_weights(model.get_layer("to_image"), np.random.default_rng(2))
     return model
 
 
