@@ -8,6 +8,7 @@ from zoo.smooth_blend import (
     SmoothBlend,
     blend_block_sizes,
     upsample_bilinear,
+    weighted_sum,
 )
 
 
@@ -29,6 +30,30 @@ def test_upsampling_is_tensorflows_bilinear_resize(factor):
     expected = tf.image.resize(small, size, method="bilinear").numpy()
     np.testing.assert_allclose(np.asarray(upsample_bilinear(small, factor, size)), expected,
                                atol=1e-5)
+
+
+@pytest.mark.parametrize("factor", [4, 32])
+def test_upsampling_in_a_graph_of_open_size_is_the_same_resize(factor):
+    import tensorflow as tf
+
+    small = np.random.default_rng(factor).random((2, 3, 5, 3)).astype(np.float32)
+    expected = tf.image.resize(small, (3 * factor, 5 * factor), method="bilinear").numpy()
+
+    @tf.function(input_signature=[tf.TensorSpec((None, None, None, 3))])
+    def open_size(images):  # H and W unknown when traced: the transposed convolution
+        shape = tf.shape(images)
+        return upsample_bilinear(images, factor, (shape[1] * factor, shape[2] * factor))
+
+    np.testing.assert_allclose(open_size(small).numpy(), expected, atol=1e-5)
+
+
+def test_weighted_sum_weighs_each_candidate_by_its_channel():
+    rng = np.random.default_rng(3)
+    weights = rng.random((2, 4, 6, 3)).astype(np.float32)
+    candidates = [rng.random((2, 4, 6, 3)).astype(np.float32) for _ in range(3)]
+    expected = sum(weights[..., k:k + 1] * candidates[k] for k in range(3))
+    np.testing.assert_allclose(np.asarray(weighted_sum(weights, candidates)), expected,
+                               atol=1e-6)
 
 
 def test_block_sizes_double_from_four():
