@@ -14,6 +14,8 @@ import tflite_interleaved
 import zoo
 from export.exporters import to_tflite
 
+pytestmark = pytest.mark.xdist_group("tflite_interleaved")  # module fixture built once
+
 
 @pytest.fixture(scope="module")
 def two_files(tmp_path_factory):
