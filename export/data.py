@@ -10,8 +10,7 @@ validation split.
 import numpy as np
 
 from export.signatures import input_shapes
-from training.pipeline import BatchMaker
-from training.sources import open_source
+from training.pipeline import degraded_examples
 from training.tasks import Degradation, task_of
 from zoo.inference import takes_noise_level
 
@@ -31,14 +30,13 @@ def example_batch(model, input_size, count, split="validation", seed=0, recipe=N
     height, width, channels = shapes["image"][1:]
     if height is None:
         raise ValueError("a spatial size is needed to draw example images (input_size).")
-    dataset = recipe.data.dataset if recipe else TASK_DATASETS[task]
-    degradation = (Degradation(**recipe.degradation.__dict__) if recipe else Degradation())
-    source = open_source(dataset, split, (height, width), channels, augment=False,
-                         path=recipe.data.path if recipe else None)
-    x, y = BatchMaker(task, source, count, degradation, seed=seed, split=split,
-                      noise_level=takes_noise_level(model)).batch(0, 0)
-    inputs = x if isinstance(x, dict) else {"image": x}
-    return {k: np.asarray(v, np.float32) for k, v in inputs.items()}, y, task
+    inputs, target = degraded_examples(
+        task, recipe.data.dataset if recipe else TASK_DATASETS[task], split,
+        (height, width), count, channels=channels,
+        degradation=Degradation(**recipe.degradation.__dict__) if recipe else None,
+        seed=seed, noise_level=takes_noise_level(model),
+        path=recipe.data.path if recipe else None)
+    return inputs, target, task
 
 
 def representative_dataset(model, input_size, count=64, seed=0, recipe=None):

@@ -184,10 +184,10 @@ def convert_model(model, quantize="none", representative_data=None, input_size=N
     """
     from export.saved_model import write_saved_model
     from export.signatures import serving_model
-    from zoo.hole_fill import depthwise_stencils
+    from zoo.export_forms import tflite_forms
 
-    # the in-graph hole fill as depthwise convolutions, which int8 stores exactly
-    with tempfile.TemporaryDirectory() as folder, depthwise_stencils():
+    # the TFLite forms of the layers that have one (zoo.export_forms)
+    with tempfile.TemporaryDirectory() as folder, tflite_forms():
         saved = write_saved_model(model, Path(folder) / "saved_model", input_size,
                                   batch_size=1)
         network = serving_model(model)

@@ -123,6 +123,30 @@ def test_a_presets_int8_float_layers_stay_float32_and_unknown_ones_are_named(tmp
     assert not (tmp_path / "q.tflite").exists()
 
 
+def test_a_fixed_size_int8_unet_runs_its_pooling_as_depthwise_convolutions(tmp_path):
+    # average pooling, mirror padding and slices run outside XNNPACK in int8: the export
+    # traces the pools as depthwise convolutions and drops the pad and the crop that a
+    # size already on the grid does not need (zoo.export_forms)
+    model = zoo.create_model("unet", filters=(4, 8), pooling="avg", residual=True)
+    rep = representative_dataset(model, SIZE, count=8)
+    to_tflite(model, tmp_path / "u.tflite", quantize="int8", representative_data=rep,
+              input_size=SIZE, **QUIET)
+    ops = {op["op_name"] for op in
+           tf.lite.Interpreter(model_path=str(tmp_path / "u.tflite"))._get_ops_details()}
+    assert "DEPTHWISE_CONV_2D" in ops
+    assert not ops & {"AVERAGE_POOL_2D", "MIRROR_PAD", "STRIDED_SLICE"}
+    # the two forms of the pool agree, and are 2 x 2 means
+    pool = model.get_layer("encoder0_avgpool")
+    x = np.random.default_rng(0).random((1, 8, 8, 3)).astype("float32")
+    from zoo.export_forms import tflite_forms
+
+    with tflite_forms():
+        as_depthwise = np.asarray(pool(x))
+    np.testing.assert_allclose(as_depthwise, np.asarray(pool(x)), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(pool(x)), x.reshape(1, 4, 2, 4, 2, 3).mean((2, 4)),
+                               atol=1e-6)
+
+
 def test_inpainting_verification_fails_on_holes_far_from_keras():
     """Holes 1 % of the image: a whole-image PSNR alone would pass them."""
     keras_output = np.full((1, 100, 100, 3), 0.5, np.float32)

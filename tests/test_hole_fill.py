@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from zoo.hole_fill import DiffusionFill, _biharmonic_kernel, _smoothing_kernel, depthwise_stencils
+from zoo.export_forms import tflite_forms
+from zoo.hole_fill import DiffusionFill, _biharmonic_kernel, _smoothing_kernel
 
 
 def fill(image, mask, **config):
@@ -143,7 +144,7 @@ def test_slices_and_depthwise_convolutions_fill_alike():
     mask = (rng.random((2, 48, 40, 1)) > 0.7).astype(np.float32)
     layer = DiffusionFill(levels=4, steps=2, biharmonic_steps=3, taper=1)
     as_slices = np.asarray(layer(image, mask))
-    with depthwise_stencils():
+    with tflite_forms():
         as_depthwise = np.asarray(layer(image, mask))
     assert np.abs(as_slices - image).max() > 0.1  # the holes were filled
     np.testing.assert_allclose(as_slices, as_depthwise, atol=1e-5)

@@ -93,6 +93,22 @@ class EpochBatches(keras.utils.PyDataset):
         self._in_epoch = False
 
 
+def degraded_examples(task, dataset, split, size, count, *, channels=3, degradation=None,
+                      seed=0, noise_level=False, path=None):
+    """`(inputs, target)`: `count` un-augmented crops of `size` = (H, W) from `dataset`'s
+    `split`, made into one batch of `task` as training makes them: inputs {name: float32
+    array (count, ...)}, the image (count, H, W, C) in [0, 1] among them, and the target
+    (the clean crops; labels for segmentation)."""
+    from training.sources import open_source
+    from training.tasks import Degradation
+
+    source = open_source(dataset, split, tuple(size), channels, augment=False, path=path)
+    x, y = BatchMaker(task, source, count, degradation or Degradation(), seed=seed,
+                      split=split, noise_level=noise_level).batch(0, 0)
+    inputs = x if isinstance(x, dict) else {"image": x}
+    return {k: np.asarray(v, np.float32) for k, v in inputs.items()}, y
+
+
 def batches_for(model, data, *, split="train", crop_size=(64, 64), batch_size=8, steps=100,
                 degradation=None, seed=0, augment=None):
     """`steps` batches per epoch for fitting (or validating) `model`: crops of

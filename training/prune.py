@@ -29,8 +29,6 @@ from pathlib import Path
 import numpy as np
 
 CONVOLUTIONS = ("Conv2D", "Conv2DTranspose")
-_PASS_THROUGH = ("LeakyReLU", "ReLU", "Activation", "AveragePooling2D", "MaxPooling2D",
-                 "Dropout", "SpatialDropout2D", "UpSampling2D")
 
 
 def _producer(tensor):
@@ -49,13 +47,16 @@ def channel_sources(layer):
 
 
 def _tensor_sources(tensor):
+    from keras import layers
+
+    # layers that keep each channel apart (subclasses too: zoo's MeanPool2)
+    channelwise = (layers.LeakyReLU, layers.ReLU, layers.Activation, layers.AveragePooling2D,
+                   layers.MaxPooling2D, layers.Dropout, layers.SpatialDropout2D,
+                   layers.UpSampling2D, layers.Concatenate)
     op = _producer(tensor)
-    kind = type(op).__name__
-    if kind in CONVOLUTIONS:
+    if type(op).__name__ in CONVOLUTIONS:
         return [(op.name, int(tensor.shape[-1]))]
-    if kind in _PASS_THROUGH:
-        return channel_sources(op)
-    if kind == "Concatenate":
+    if isinstance(op, channelwise):
         return channel_sources(op)
     return [(None, int(tensor.shape[-1]))]
 
@@ -172,15 +173,26 @@ def refit_convolutions(source, target, kept, inputs, ridge=1e-3, chunk=8):
     return errors
 
 
+def _recipe_examples(model, recipe, size, count, split):
+    """(inputs, clean crops): `count` size x size examples of `recipe`'s data and
+    degradation for `model`."""
+    from training.pipeline import degraded_examples
+    from training.tasks import Degradation, task_of
+    from zoo.inference import takes_noise_level
+
+    return degraded_examples(task_of(model), recipe.data.dataset, split, (size, size), count,
+                             degradation=Degradation(**recipe.degradation.__dict__),
+                             noise_level=takes_noise_level(model), path=recipe.data.path)
+
+
 def _validation_report(model, recipe, count):
     """A function printing a model's mean PSNR on `count` validation examples of
     `recipe`'s task at 128 x 128 (a no-op when `count` is 0)."""
     if not count:
         return lambda label, scored: None
-    from export.data import example_batch
     from zoo.metrics import image_psnr
 
-    inputs, target, _ = example_batch(model, (128, 128), count, "validation", recipe=recipe)
+    inputs, target = _recipe_examples(model, recipe, 128, count, "validation")
 
     def report(label, scored):
         restored = scored.predict(inputs, verbose=0)
@@ -215,14 +227,11 @@ def main(argv=None):
     recipe = load_recipe(args.recipe)
     target = build_model(recipe)
     kept = prune_into(source, target)
-    from export.data import example_batch
-
     report = _validation_report(target, recipe, args.validate)
     report("source", source)
     report("strongest channels", target)
     if args.refit:
-        inputs, _, _ = example_batch(target, (args.refit_size, args.refit_size), args.refit,
-                                     "train", recipe=recipe)
+        inputs, _ = _recipe_examples(target, recipe, args.refit_size, args.refit, "train")
         errors = refit_convolutions(source, target, kept, inputs)
         print("relative RMS error after refitting: " + ", ".join(
             f"{name} {error:.3f}" for name, error in errors.items()))

@@ -23,11 +23,11 @@ validation photos). Each kernel here is already integers / their sum, with its
 largest tap 127, so it quantizes without error and still sums to 1 (43 dB).
 """
 
-import contextlib
-
 import keras
 import numpy as np
 from keras import layers, ops
+
+from zoo.export_forms import tracing_for_tflite
 
 # Floor of the known fraction a level's mean is divided by. Far above float precision
 # because an int8 TFLite file quantizes it with a step of 1/255: a smaller floor rounds to
@@ -74,25 +74,11 @@ def _depthwise(kernel, channels):
 # distinct tap value) by default: TensorFlow's CPU depthwise convolution is slow on three
 # channels (a 5 x 5 at 256 x 256 on one thread: 13.2 ms, against 3.5 ms for the same sum
 # of 25 slices), and the fill runs 162 steps. A TFLite export traces them as depthwise
-# convolutions instead (`depthwise_stencils`): int8 stores those kernels exactly, where
-# each add of a sum of slices would be rounded to int8.
-_STENCILS = {"as": "slices"}
+# convolutions instead (`zoo.export_forms.tflite_forms`): int8 stores those kernels
+# exactly, where each add of a sum of slices would be rounded to int8.
 # ... at the finest levels only, where the pixels are: each slice costs TensorFlow time to
 # trace, and 162 steps of them took 12 s to trace against 5 s for depthwise convolutions.
 _SLICED_LEVELS = 2
-
-
-@contextlib.contextmanager
-def depthwise_stencils():
-    """Within the block, DiffusionFill layers traced (called symbolically or in a
-    tf.function) apply their kernels as depthwise convolutions: what a TFLite export needs.
-    The two forms compute the same sums (float rounding apart)."""
-    previous = _STENCILS["as"]
-    _STENCILS["as"] = "depthwise"
-    try:
-        yield
-    finally:
-        _STENCILS["as"] = previous
 
 
 def _slice_stencil(x, kernel):
@@ -244,7 +230,7 @@ class DiffusionFill(layers.Layer):
         keeping `anchored` (the known part) and replacing the `unknown` share."""
         smoothing, biharmonic = _smoothing_kernel(), _biharmonic_kernel()
         smoothing_steps, biharmonic_steps = self.steps_at(level)
-        runtime = _STENCILS["as"] == "slices"
+        runtime = not tracing_for_tflite()
         as_slices = runtime and level < _SLICED_LEVELS
         carried = self.momentum * unknown  # the share of the last change carried on
 

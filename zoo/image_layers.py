@@ -9,6 +9,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from zoo.export_forms import tracing_for_tflite
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class HideHoles(layers.Layer):
@@ -171,6 +173,30 @@ class NoiseLevelMap(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
+class MeanPool2(layers.AveragePooling2D):
+    """2 x 2 average pooling, stride 2: (B, H, W, C) -> (B, H/2, W/2, C).
+
+    Traced for a TFLite export (`zoo.export_forms.tflite_forms`) it is a depthwise
+    2 x 2 convolution with taps of 1/4, the same means: XNNPACK runs that in int8, where
+    an int8 AVERAGE_POOL_2D falls back to TFLite's own kernel and splits the graph (the
+    int8 `unet-denoise-photos` file's four pools cost about 1 ms of its 33). A tap of
+    1/4 is stored exactly by per-channel int8 weights.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.pop("pool_size", None)
+        kwargs.pop("strides", None)
+        super().__init__(pool_size=2, strides=2, **kwargs)
+
+    def call(self, inputs):
+        if not tracing_for_tflite():
+            return super().call(inputs)
+        channels = inputs.shape[-1]
+        taps = ops.cast(np.full((2, 2, channels, 1), 0.25, np.float32), inputs.dtype)
+        return ops.depthwise_conv(inputs, taps, strides=2, padding=self.padding)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
 class PadToMultiple(layers.Layer):
     """Pad H and W at the bottom and right up to the next multiples of `factor`.
 
@@ -188,6 +214,8 @@ class PadToMultiple(layers.Layer):
     def call(self, images):
         shape = ops.shape(images)
         pad_h, pad_w = (-shape[1]) % self.factor, (-shape[2]) % self.factor
+        if isinstance(pad_h, int) and isinstance(pad_w, int) and pad_h == pad_w == 0:
+            return images  # a fixed-size export needs no pad op (TFLite runs it unaccelerated)
         return ops.pad(images, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]], mode=self.mode)
 
     def compute_output_shape(self, shape):
@@ -212,7 +240,10 @@ class CropToSize(layers.Layer):
         super().__init__(**kwargs)
 
     def call(self, features, reference):
-        shape = ops.shape(reference)
+        shape, own = ops.shape(reference), ops.shape(features)
+        if all(isinstance(extent, int) for extent in (*shape[1:3], *own[1:3])) and \
+                tuple(shape[1:3]) == tuple(own[1:3]):
+            return ops.cast(features, "float32")  # nothing to crop: no slice op in an export
         return ops.cast(features[:, :shape[1], :shape[2], :], "float32")
 
     def compute_output_shape(self, features_shape, reference_shape):

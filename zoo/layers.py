@@ -8,6 +8,8 @@ All blocks work on NHWC tensors.
 import keras
 from keras import layers
 
+from zoo.image_layers import MeanPool2
+
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "selu", "swish", "tanh", "sigmoid", "linear")
 NORMALIZATIONS = ("batch", "instance", "none")
 POOLINGS = ("max", "avg", "strided")
@@ -77,7 +79,7 @@ def downsample(x, pooling, *, filters, kernel_size, regularizer, name):
     if pooling == "max":
         return layers.MaxPooling2D(2, name=f"{name}_maxpool")(x)
     if pooling == "avg":
-        return layers.AveragePooling2D(2, name=f"{name}_avgpool")(x)
+        return MeanPool2(name=f"{name}_avgpool")(x)
     return layers.Conv2D(filters, kernel_size, strides=2, padding="same",
                          kernel_regularizer=regularizer, name=f"{name}_strided")(x)
 
