@@ -179,7 +179,7 @@ class MeanPool2(layers.AveragePooling2D):
     Traced for a TFLite export (`zoo.export_forms.tflite_forms`) it is a depthwise
     2 x 2 convolution with taps of 1/4, the same means: XNNPACK runs that in int8, where
     an int8 AVERAGE_POOL_2D falls back to TFLite's own kernel and splits the graph (the
-    int8 `unet-denoise-photos` file's four pools cost about 1 ms of its 33). A tap of
+    int8 `unet-denoise-photos` file's four pools cost 2 % of its time). A tap of
     1/4 is stored exactly by per-channel int8 weights.
     """
 
