@@ -232,6 +232,10 @@ class DiffusionFill(layers.Layer):
         smoothing_steps, biharmonic_steps = self.steps_at(level)
         runtime = not tracing_for_tflite()
         as_slices = runtime and level < _SLICED_LEVELS
+        # one factor per channel, so that each step multiplies tensors of one shape: in a
+        # TFLite file XNNPACK broadcasts a one-channel factor slowly (a 256 px step took
+        # 3.7 ms with it, 2.5 ms without)
+        unknown = ops.concatenate([unknown] * guess.shape[-1], axis=-1)
         carried = self.momentum * unknown  # the share of the last change carried on
 
         def smooth(guess):
