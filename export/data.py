@@ -10,8 +10,8 @@ validation split.
 import numpy as np
 
 from export.signatures import input_shapes
-from training.pipeline import degraded_examples
-from training.tasks import Degradation, task_of
+from training.pipeline import degraded_examples, recipe_examples
+from training.tasks import task_of
 from zoo.inference import takes_noise_level
 
 TASK_DATASETS = {"inpaint": "natural", "denoise": "natural", "segment": "shapes"}
@@ -30,12 +30,13 @@ def example_batch(model, input_size, count, split="validation", seed=0, recipe=N
     height, width, channels = shapes["image"][1:]
     if height is None:
         raise ValueError("a spatial size is needed to draw example images (input_size).")
-    inputs, target = degraded_examples(
-        task, recipe.data.dataset if recipe else TASK_DATASETS[task], split,
-        (height, width), count, channels=channels,
-        degradation=Degradation(**recipe.degradation.__dict__) if recipe else None,
-        seed=seed, noise_level=takes_noise_level(model),
-        path=recipe.data.path if recipe else None)
+    if recipe:
+        inputs, target = recipe_examples(model, recipe, (height, width), count, split,
+                                         channels=channels, seed=seed)
+    else:
+        inputs, target = degraded_examples(task, TASK_DATASETS[task], split, (height, width),
+                                           count, channels=channels, seed=seed,
+                                           noise_level=takes_noise_level(model))
     return inputs, target, task
 
 

@@ -109,6 +109,19 @@ def degraded_examples(task, dataset, split, size, count, *, channels=3, degradat
     return {k: np.asarray(v, np.float32) for k, v in inputs.items()}, y
 
 
+def recipe_examples(model, recipe, size, count, split, *, channels=3, seed=0):
+    """`degraded_examples` from `recipe`'s dataset and degradation, for `model`'s task
+    (with its noise-level input where it has one)."""
+    from training.tasks import Degradation, task_of
+    from zoo.inference import takes_noise_level
+
+    return degraded_examples(task_of(model), recipe.data.dataset, split, size, count,
+                             channels=channels,
+                             degradation=Degradation(**recipe.degradation.__dict__),
+                             seed=seed, noise_level=takes_noise_level(model),
+                             path=recipe.data.path)
+
+
 def batches_for(model, data, *, split="train", crop_size=(64, 64), batch_size=8, steps=100,
                 degradation=None, seed=0, augment=None):
     """`steps` batches per epoch for fitting (or validating) `model`: crops of

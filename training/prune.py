@@ -173,26 +173,15 @@ def refit_convolutions(source, target, kept, inputs, ridge=1e-3, chunk=8):
     return errors
 
 
-def _recipe_examples(model, recipe, size, count, split):
-    """(inputs, clean crops): `count` size x size examples of `recipe`'s data and
-    degradation for `model`."""
-    from training.pipeline import degraded_examples
-    from training.tasks import Degradation, task_of
-    from zoo.inference import takes_noise_level
-
-    return degraded_examples(task_of(model), recipe.data.dataset, split, (size, size), count,
-                             degradation=Degradation(**recipe.degradation.__dict__),
-                             noise_level=takes_noise_level(model), path=recipe.data.path)
-
-
 def _validation_report(model, recipe, count):
     """A function printing a model's mean PSNR on `count` validation examples of
     `recipe`'s task at 128 x 128 (a no-op when `count` is 0)."""
     if not count:
         return lambda label, scored: None
+    from training.pipeline import recipe_examples
     from zoo.metrics import image_psnr
 
-    inputs, target = _recipe_examples(model, recipe, 128, count, "validation")
+    inputs, target = recipe_examples(model, recipe, (128, 128), count, "validation")
 
     def report(label, scored):
         restored = scored.predict(inputs, verbose=0)
@@ -219,6 +208,7 @@ def main(argv=None):
     if args.out.suffix != ".keras":
         parser.error(f"--out must end in .keras, got {args.out}")
 
+    from training.pipeline import recipe_examples
     from training.recipe import load_recipe
     from training.run import build_model
     from zoo.presets import load_preset_or_file
@@ -231,7 +221,8 @@ def main(argv=None):
     report("source", source)
     report("strongest channels", target)
     if args.refit:
-        inputs, _ = _recipe_examples(target, recipe, args.refit_size, args.refit, "train")
+        inputs, _ = recipe_examples(target, recipe, (args.refit_size, args.refit_size),
+                                    args.refit, "train")
         errors = refit_convolutions(source, target, kept, inputs)
         print("relative RMS error after refitting: " + ", ".join(
             f"{name} {error:.3f}" for name, error in errors.items()))
