@@ -185,20 +185,24 @@ def convert_model(model, quantize="none", representative_data=None, input_size=N
     from export.saved_model import write_saved_model
     from export.signatures import serving_model
     from zoo.export_forms import tflite_forms
+    from zoo.hole_fill import DiffusionFill
 
+    network = serving_model(model)
+    layers = [layer.name for layer in network.layers]
+    if float_layers is None:
+        float_layers = float_layer_names(network)
+        float_layers += [name for name in getattr(model, "preset_int8_float_layers", ())
+                         if name not in float_layers]
+    unknown = sorted(set(float_layers) - set(layers))
+    if unknown:
+        raise ValueError(f"No layer named {', '.join(unknown)} to keep in float32 in "
+                         f"{network.name}.")
+    int8_fill = quantize == "int8" and any(
+        isinstance(layer, DiffusionFill) and layer.name not in float_layers
+        for layer in network.layers)
     # the TFLite forms of the layers that have one (zoo.export_forms)
-    with tempfile.TemporaryDirectory() as folder, tflite_forms():
+    with tempfile.TemporaryDirectory() as folder, tflite_forms(int8_stencils=int8_fill):
         saved = write_saved_model(model, Path(folder) / "saved_model", input_size,
                                   batch_size=1)
-        network = serving_model(model)
-        layers = [layer.name for layer in network.layers]
-        if float_layers is None:
-            float_layers = float_layer_names(network)
-            float_layers += [name for name in getattr(model, "preset_int8_float_layers", ())
-                             if name not in float_layers]
-        unknown = sorted(set(float_layers) - set(layers))
-        if unknown:
-            raise ValueError(f"No layer named {', '.join(unknown)} to keep in float32 in "
-                             f"{network.name}.")
         return convert_saved_model(saved, quantize, representative_data, int8_io, layers,
                                    float_layers)

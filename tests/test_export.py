@@ -22,6 +22,7 @@ from export import (
 )
 from export import verify as verify_module
 from export.runtime import TFLiteModel
+from export.tflite import convert_model
 
 pytestmark = pytest.mark.xdist_group("export")  # module fixtures run once
 
@@ -92,14 +93,34 @@ def test_int8_keeps_the_hole_fill_in_float32_and_its_holes_match_keras(tmp_path)
     def input_dtype(op):
         return tensors[op["inputs"][0]]["dtype"]
 
-    # every relaxation step a float32 depthwise convolution; every U-Net convolution int8
+    # the relaxation steps in float32: sums of slices at the finest levels, a depthwise
+    # convolution each below them; every U-Net convolution int8
     fill = model.get_layer("diffusion_fill")
-    steps = sum(sum(fill.steps_at(level)) for level in range(fill.levels))
     depthwise = [op for op in ops if op["op_name"] == "DEPTHWISE_CONV_2D"]
-    assert len(depthwise) == steps
-    assert all(input_dtype(op) == np.float32 for op in depthwise)
+    assert len(depthwise) == _fill_steps(fill, first_level=3)
+    sliced = [op for op in ops if op["op_name"] in ("SLICE", "STRIDED_SLICE")]
+    assert len(sliced) >= 9 * _fill_steps(fill, last_level=3)  # a slice per tap: 9 or 13
+    assert all(input_dtype(op) == np.float32 for op in depthwise + sliced)
     convolutions = [op for op in ops if op["op_name"] == "CONV_2D"]
     assert convolutions and all(input_dtype(op) == np.int8 for op in convolutions)
+
+
+def _fill_steps(fill, first_level=0, last_level=None):
+    """Relaxation steps of DiffusionFill `fill` at levels first_level to last_level - 1."""
+    levels = range(first_level, fill.levels if last_level is None else last_level)
+    return sum(sum(fill.steps_at(level)) for level in levels)
+
+
+def test_a_fill_quantized_to_int8_keeps_its_stencils_as_depthwise_convolutions():
+    """int8 stores the fill's kernels exactly; the adds of a sum of slices it would round."""
+    model = zoo.create_model("unet", filters=(4, 8), mask_input=True,
+                             fill_holes=dict(levels=4, steps=1, biharmonic_steps=2))
+    rep = representative_dataset(model, SIZE, count=4)
+    flat = convert_model(model, "int8", rep, SIZE, float_layers=())
+    interpreter = tf.lite.Interpreter(model_content=flat)
+    depthwise = [op for op in interpreter._get_ops_details()
+                 if op["op_name"] == "DEPTHWISE_CONV_2D"]
+    assert len(depthwise) == _fill_steps(model.get_layer("diffusion_fill"))
 
 
 def test_a_presets_int8_float_layers_stay_float32_and_unknown_ones_are_named(tmp_path):

@@ -27,7 +27,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from zoo.export_forms import tracing_for_tflite
+from zoo.export_forms import tracing_for_tflite, tracing_int8_stencils
 
 # Floor of the known fraction a level's mean is divided by. Far above float precision
 # because an int8 TFLite file quantizes it with a step of 1/255: a smaller floor rounds to
@@ -70,15 +70,22 @@ def _depthwise(kernel, channels):
     return np.tile(kernel.astype(np.float32)[:, :, None, None], (1, 1, channels, 1))
 
 
-# How the relaxation steps apply their kernels. As sums of shifted slices (one multiply per
-# distinct tap value) by default: TensorFlow's CPU depthwise convolution is slow on three
-# channels (a 5 x 5 at 256 x 256 on one thread: 13.2 ms, against 3.5 ms for the same sum
-# of 25 slices), and the fill runs 162 steps. A TFLite export traces them as depthwise
-# convolutions instead (`zoo.export_forms.tflite_forms`): int8 stores those kernels
-# exactly, where each add of a sum of slices would be rounded to int8.
-# ... at the finest levels only, where the pixels are: each slice costs TensorFlow time to
-# trace, and 162 steps of them took 12 s to trace against 5 s for depthwise convolutions.
+# How the relaxation steps apply their kernels: as sums of shifted slices (one multiply per
+# distinct tap value) at the finest levels, where the pixels are, and as depthwise
+# convolutions below them, where the time is the per-op cost and tracing a slice costs more
+# than it saves (162 unrolled steps of slices took TensorFlow 12 s to trace against 5 s for
+# depthwise convolutions). A TFLite export slices one level more: XNNPACK runs a depthwise
+# convolution on three channels slowly (eight float32 5 x 5 steps at 256 x 256, one thread:
+# as slices in 0.32x the time of depthwise convolutions, at 128, 64 and 32 px in
+# 0.25-0.29x). Slicing the 64 px level too took unet-inpaint-photos' 256 px int8 file from
+# 0.615x to 0.582x the time of all depthwise convolutions, and every level 0.576x; its
+# export took 3.2 min, 5.7 with every level sliced, 2.0 with none (interleaved,
+# benchmarks/tflite_interleaved.py). Only a file that quantizes the fill itself to int8
+# (`zoo.export_forms.tflite_forms(int8_stencils=True)`; model exports keep the fill in
+# float32) keeps depthwise convolutions, whose kernels int8 stores exactly, where each add
+# of a sum of slices would be rounded to int8.
 _SLICED_LEVELS = 2
+_TFLITE_SLICED_LEVELS = 3
 
 
 def _slice_stencil(x, kernel):
@@ -231,7 +238,8 @@ class DiffusionFill(layers.Layer):
         smoothing, biharmonic = _smoothing_kernel(), _biharmonic_kernel()
         smoothing_steps, biharmonic_steps = self.steps_at(level)
         runtime = not tracing_for_tflite()
-        as_slices = runtime and level < _SLICED_LEVELS
+        sliced_levels = _SLICED_LEVELS if runtime else _TFLITE_SLICED_LEVELS
+        as_slices = level < sliced_levels and not tracing_int8_stencils()
         # one factor per channel, so that each step multiplies tensors of one shape: in a
         # TFLite file XNNPACK broadcasts a one-channel factor slowly (a 256 px step took
         # 3.7 ms with it, 2.5 ms without)
