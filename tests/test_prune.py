@@ -1,11 +1,14 @@
 """`training.prune`: a narrower U-Net warm-started from a wider one's strongest channels."""
 
+import json
+
 import numpy as np
 import pytest
 
 import zoo
 from tests import harness
 from training.prune import channel_sources, main, prune_into, strongest_channels
+from training.snapshot import curve_sidecar, source_curve
 
 DENOISER = dict(activation="leaky_relu", pooling="avg", normalization="none", residual=True,
                 pixel_unshuffle=2, noise_level_input=True, smooth_blend=2)
@@ -85,6 +88,9 @@ def test_the_command_writes_a_keras_file_that_init_from_loads(tmp_path, capsys):
     source = zoo.create_model("unet", filters=WIDE, **DENOISER)
     source_file = tmp_path / "wide.keras"
     source.save(source_file)
+    wide_curve = {"run": "wide", "rows": [{"step": 250, "hours": 0.1, "val_psnr": 20.0}],
+                  "warm_start": None}
+    curve_sidecar(source_file).write_text(json.dumps(wide_curve))
     recipe_file = tmp_path / "narrow.toml"
     recipe_file.write_text(
         'description = "narrow"\n[model]\narchitecture = "unet"\nconfig = { filters = [4, 8], '
@@ -104,6 +110,8 @@ def test_the_command_writes_a_keras_file_that_init_from_loads(tmp_path, capsys):
     for mine, theirs in zip(model.weights, expected.weights, strict=True):
         np.testing.assert_array_equal(np.asarray(mine), np.asarray(theirs))
     assert not list(tmp_path.glob("*.partial*"))
+    # the narrow file carries the curve of the weights it came from, for --init-from
+    assert source_curve(out) == wide_curve
 
 
 def test_refitting_brings_the_narrow_output_closer_to_the_wide_one():

@@ -28,6 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from training.snapshot import curve_sidecar, source_curve
+from zoo.image_io import write_json
+
 CONVOLUTIONS = ("Conv2D", "Conv2DTranspose")
 
 
@@ -191,6 +194,16 @@ def _validation_report(model, recipe, count):
     return report
 
 
+def _source_training_curve(source):
+    """The training curve behind `source` (a preset name or a .keras file), or None."""
+    from zoo.presets import metadata
+
+    path = Path(source)
+    if path.suffix == ".keras" or path.is_file():
+        return source_curve(path)
+    return metadata(source).get("training_curve")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", help="preset name or .keras file")
@@ -230,6 +243,9 @@ def main(argv=None):
     temporary = args.out.with_name(args.out.name + ".partial.keras")
     target.save(temporary)
     temporary.replace(args.out)
+    curve = _source_training_curve(args.source)
+    if curve is not None:  # `zoo train --init-from OUT` then charts the whole chain
+        write_json(curve, curve_sidecar(args.out))
     narrowed = ", ".join(f"{name} {len(indices)}" for name, indices in kept.items())
     print(f"wrote {args.out}: {target.count_params():,} parameters (source "
           f"{source.count_params():,}); narrowed {narrowed or 'nothing'}")

@@ -102,14 +102,23 @@ def doubling_gain(rows, metric):
     return float(values[-1] - values[min(half, len(values) - 1)])
 
 
+def curve_sidecar(weights_file):
+    """Where the training curve behind a .keras file made from other weights (by
+    `training.prune`) is kept: beside it, NAME.curve.json."""
+    return Path(weights_file).with_suffix(".curve.json")
+
+
 def source_curve(path):
     """The curve of the run folder or snapshot `path` (a warm start's source); for a
     preset's weights file, the training curve in that preset's metadata.json (the chain
-    the weights came from); None for any other weights file or a folder without logs."""
+    the weights came from); for a .keras file, its `curve_sidecar`; None for any other
+    weights file or a folder without logs."""
     path = Path(path)
     preset_metadata = path.parent / "metadata.json"
     if path.is_file() and preset_metadata.is_file():
         return json.loads(preset_metadata.read_text()).get("training_curve")
+    if path.is_file() and curve_sidecar(path).is_file():
+        return json.loads(curve_sidecar(path).read_text())
     if (path / "curve.json").is_file():
         return json.loads((path / "curve.json").read_text())
     if (path / "config.json").is_file() and (path / LOG_FILES[0]).is_file():
