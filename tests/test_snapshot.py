@@ -182,3 +182,33 @@ def _check_curves_script(folder, curve):
     assert summary["metric"] == "val_psnr" and summary["epochs"] == len(curve["rows"])
     assert summary["last"] == curve["rows"][-1]["val_psnr"]
     assert out.with_suffix(".png").stat().st_size > 1000
+
+
+def test_prune_narrows_a_snapshot_and_carries_its_curve(tmp_path):
+    """`python -m training.prune SNAPSHOT RECIPE -o OUT.keras`: the snapshot's latest
+    weights, narrowed, with the snapshot's curve beside OUT for a later --init-from."""
+    from training.prune import main, prune_into
+    from training.run import build_model, load_initial_weights
+    from training.snapshot import source_curve
+
+    def recipe_file(name, filters):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(RECIPE.replace("epochs = 6", "epochs = 1").replace(
+            "filters = [4, 8]", f'filters = {filters}, normalization = "none"'))
+        return path
+
+    wide_recipe = load_recipe(recipe_file("wide", [4, 8]))
+    train(wide_recipe, tmp_path / "run", verbose=0)
+    curve = save_snapshot(tmp_path / "run", tmp_path / "snapshot")
+    narrow_file = recipe_file("narrow", [2, 8])
+    out = tmp_path / "narrow.keras"
+    assert main([str(tmp_path / "snapshot"), str(narrow_file), "-o", str(out)]) == 0
+    wide = build_model(wide_recipe)
+    load_initial_weights(wide, tmp_path / "snapshot")
+    expected = build_model(load_recipe(narrow_file))
+    prune_into(wide, expected)
+    narrow = keras.saving.load_model(out, compile=False)
+    assert narrow.get_layer("encoder0_conv1").kernel.shape[-1] == 2
+    for mine, theirs in zip(narrow.weights, expected.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(mine), np.asarray(theirs))
+    assert source_curve(out) == json.loads(json.dumps(curve))

@@ -4,14 +4,15 @@ start for a faster model of the same layout.
     python -m training.prune SOURCE RECIPE -o OUT.keras
     zoo train RECIPE --init-from OUT.keras
 
-SOURCE is a preset name or a .keras file; RECIPE's model must have SOURCE's layers
-(the same names and kinds) with as many or fewer filters in each convolution. Each
-narrowed convolution keeps the output channels whose filters have the largest L1
-norms (filter pruning, Li et al. 2017, "Pruning Filters for Efficient ConvNets"),
-and every layer that reads those channels (directly, through activations and pooling,
-or as a slice of a skip concatenation) keeps the matching input channels. Weights
-of unchanged shape are copied whole. The narrow model starts near the wide one
-instead of at random, and training then recovers what the dropped channels carried.
+SOURCE is a run folder or its snapshot, a preset name or a .keras file; RECIPE's
+model must have SOURCE's layers (the same names and kinds) with as many or fewer
+filters in each convolution. Each narrowed convolution keeps the output channels
+whose filters have the largest L1 norms (filter pruning, Li et al. 2017, "Pruning
+Filters for Efficient ConvNets"), and every layer that reads those channels
+(directly, through activations and pooling, or as a slice of a skip concatenation)
+keeps the matching input channels. Weights of unchanged shape are copied whole. The
+narrow model starts near the wide one instead of at random, and training then
+recovers what the dropped channels carried.
 
 With `--refit N` each 3 x 3 and 1 x 1 convolution is then refitted in order, by least
 squares on N examples of the recipe's training data: given the narrow model's own
@@ -23,6 +24,7 @@ network as they do with the kept weights alone.
 """
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -194,19 +196,36 @@ def _validation_report(model, recipe, count):
     return report
 
 
+def load_source(source):
+    """The model of `source`: a run folder or snapshot (its recipe's model with its
+    latest weights), a preset name or a .keras file."""
+    from training.recipe import parse_recipe
+    from training.run import build_model, load_initial_weights
+    from zoo.presets import load_preset_or_file
+
+    path = Path(source)
+    if not path.is_dir():
+        return load_preset_or_file(source)
+    if not (path / "config.json").is_file():
+        raise ValueError(f"{source} is not a run folder or snapshot: config.json is missing.")
+    model = build_model(parse_recipe(json.loads((path / "config.json").read_text())["recipe"]))
+    load_initial_weights(model, path)
+    return model
+
+
 def _source_training_curve(source):
-    """The training curve behind `source` (a preset name or a .keras file), or None."""
+    """The training curve behind `source` (as `load_source` takes it), or None."""
     from zoo.presets import metadata
 
     path = Path(source)
-    if path.suffix == ".keras" or path.is_file():
+    if path.is_dir() or path.suffix == ".keras" or path.is_file():
         return source_curve(path)
     return metadata(source).get("training_curve")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", help="preset name or .keras file")
+    parser.add_argument("source", help="run folder or snapshot, preset name or .keras file")
     parser.add_argument("recipe", help="recipe file or shipped recipe name")
     parser.add_argument("-o", "--out", type=Path, required=True, help="output .keras file")
     parser.add_argument("--refit", type=int, default=0, metavar="N",
@@ -224,9 +243,8 @@ def main(argv=None):
     from training.pipeline import recipe_examples
     from training.recipe import load_recipe
     from training.run import build_model
-    from zoo.presets import load_preset_or_file
 
-    source = load_preset_or_file(args.source)
+    source = load_source(args.source)
     recipe = load_recipe(args.recipe)
     target = build_model(recipe)
     kept = prune_into(source, target)
