@@ -46,7 +46,7 @@ def plot(curves, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axis = plt.subplots(figsize=(7, 4))
+    figure, axis = plt.subplots(figsize=(11, 5))
     for curve in curves:
         metric = headline_metric(curve["rows"])
         color = None
@@ -62,7 +62,8 @@ def plot(curves, path):
     axis.set_xlabel("hours of training, warm-start chains end to end (2 CPU cores, shared)")
     axis.set_ylabel("validation PSNR (dB)")
     axis.grid(alpha=0.3)
-    axis.legend()
+    # beside the plot: the warm-start chains' entries would cover the curves
+    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)
