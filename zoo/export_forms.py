@@ -2,10 +2,10 @@
 
 Some ops that TensorFlow runs fast on a CPU run slowly, or outside XNNPACK, in a
 TFLite file, and the other way round. Inside `tflite_forms()` such layers trace the
-form that suits TFLite: the hole fill's relaxation steps unrolled, with every stencil
-a sum of slices (`zoo.hole_fill`), 2 x 2 average pooling as a depthwise convolution
-(`zoo.image_layers.MeanPool2`). The forms compute the same values (float rounding
-apart); `export.tflite.convert_model` traces within the block.
+form that suits TFLite: the hole fill's relaxation steps unrolled, the stencils of one
+more fine level as sums of slices (`zoo.hole_fill`), 2 x 2 average pooling as a
+depthwise convolution (`zoo.image_layers.MeanPool2`). The forms compute the same
+values (float rounding apart); `export.tflite.convert_model` traces within the block.
 """
 
 import contextlib

@@ -71,16 +71,18 @@ def _depthwise(kernel, channels):
 
 
 # How the relaxation steps apply their kernels: as sums of shifted slices (one multiply per
-# distinct tap value) at the finest levels, where the pixels are, and as depthwise
-# convolutions below them, where the time is the per-op cost and tracing a slice costs more
-# than it saves (162 unrolled steps of slices took TensorFlow 12 s to trace against 5 s for
-# depthwise convolutions). A TFLite export slices one level more: XNNPACK runs a depthwise
-# convolution on three channels slowly (eight float32 5 x 5 steps at 256 x 256, one thread:
-# as slices in 0.32x the time of depthwise convolutions, at 128, 64 and 32 px in
-# 0.25-0.29x). Slicing the 64 px level too took unet-inpaint-photos' 256 px int8 file from
-# 0.615x to 0.582x the time of all depthwise convolutions, and every level 0.576x; its
-# export took 3.2 min, 5.7 with every level sliced, 2.0 with none (interleaved,
-# benchmarks/tflite_interleaved.py). Only a file that quantizes the fill itself to int8
+# distinct tap value) at the finest levels, where the pixels are (TensorFlow ran a 5 x 5
+# depthwise convolution at 256 x 256 on one thread in 13.2 ms, the same sum of slices in
+# 3.5 ms, when this was chosen), and as depthwise convolutions below them, where the time
+# is the per-op cost and tracing a slice costs more than it saves (162 unrolled steps of
+# slices took TensorFlow 12 s to trace against 5 s for depthwise convolutions). A TFLite
+# export slices one level more: XNNPACK runs a depthwise convolution on three channels
+# slowly (eight float32 5 x 5 steps at 256 x 256, one thread: as slices in 0.32x the time
+# of depthwise convolutions, at 128, 64 and 32 px in 0.25-0.29x). Slicing the 64 px level
+# too took unet-inpaint-photos' 256 px int8 file from 0.615x to 0.582x the time of all
+# depthwise convolutions, and every level 0.576x; its export took 3.2 min, 5.7 with every
+# level sliced, 2.0 with none (interleaved, benchmarks/tflite_interleaved.py). Only a file
+# that quantizes the fill itself to int8
 # (`zoo.export_forms.tflite_forms(int8_stencils=True)`; model exports keep the fill in
 # float32) keeps depthwise convolutions, whose kernels int8 stores exactly, where each add
 # of a sum of slices would be rounded to int8.
