@@ -114,3 +114,16 @@ def test_packaging_again_keeps_the_int8_float_layers_and_load_reads_them(
 def test_a_folder_that_is_no_run_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="is not a run folder: config.json is missing"):
         make_preset.package_run("tiny-denoiser", tmp_path)
+
+
+def test_a_preset_trained_from_other_weights_records_the_chain(trained, tmp_path,
+                                                                 monkeypatch):
+    """`--init-from RUN`: one command from a pruned or earlier model to the preset, whose
+    metadata counts the source run's steps too."""
+    folder = _preset_folder(tmp_path)
+    monkeypatch.setattr(presets, "PRESETS_DIR", tmp_path / "presets")
+    assert make_preset.main(["tiny-denoiser", "--steps", "2", "--out", str(tmp_path / "runs"),
+                             "--init-from", str(trained[1])]) == 0
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert meta["warm_start_chain"]["steps"] == 4 and meta["training_steps"] == 4
+    assert meta["training_curve"]["warm_start"]["rows"][-1]["step"] == 2

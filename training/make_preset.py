@@ -285,6 +285,10 @@ def main(argv=None):
                              "without training")
     parser.add_argument("--run", type=Path, help="with --from-run: the run folder "
                         "(default OUT/NAME)")
+    parser.add_argument("--init-from", type=Path, metavar="PATH",
+                        help="train from these weights (as `zoo train --init-from`: a run "
+                             "folder or snapshot, a .keras or weights file); the metadata "
+                             "then holds the whole chain the weights came from")
     args = parser.parse_args(argv)
 
     if args.golden_only:
@@ -328,8 +332,10 @@ def main(argv=None):
                              steps=args.steps)
     run_dir = Path(args.out) / args.name
     started = time.perf_counter()
-    result = train(recipe, run_dir, resume=args.resume, verbose=2)
+    result = train(recipe, run_dir, resume=args.resume, verbose=2, init_from=args.init_from)
     seconds = time.perf_counter() - started
+    if args.init_from is not None:  # packaged as a run, with its warm-start chain
+        return package_run(args.name, run_dir)
     steps = recipe.training.epochs * recipe.training.steps_per_epoch
     metadata = write_preset(args.name, result.model, recipe, run_dir, result.metrics, steps,
                             seconds)
