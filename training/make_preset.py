@@ -232,15 +232,11 @@ def package_run(name, run_dir):
     """Write the preset from a run folder: a finished run (model.keras, metrics.json), or
     one still going, from its latest backup (the last finished epoch), with the run's
     validation curve and where it was warm-started from in the metadata."""
-    from training.recipe import parse_recipe
-    from training.run import build_model, load_initial_weights
+    from training.run import build_model, load_initial_weights, run_recipe
     from training.snapshot import chain_segments, chain_totals, training_curve
 
     run_dir = Path(run_dir)
-    if not (run_dir / "config.json").is_file():
-        raise ValueError(f"{run_dir} is not a run folder: config.json is missing.")
-    config = json.loads((run_dir / "config.json").read_text())
-    recipe = parse_recipe(config["recipe"])
+    recipe = run_recipe(run_dir)
     curve = training_curve(run_dir)
     total_steps, total_hours = chain_totals(curve)
     extra = {"training_curve": _validation_curve(curve), "warm_start_chain": {
@@ -333,9 +329,9 @@ def main(argv=None):
     run_dir = Path(args.out) / args.name
     started = time.perf_counter()
     result = train(recipe, run_dir, resume=args.resume, verbose=2, init_from=args.init_from)
-    seconds = time.perf_counter() - started
     if args.init_from is not None:  # packaged as a run, with its warm-start chain
         return package_run(args.name, run_dir)
+    seconds = time.perf_counter() - started
     steps = recipe.training.epochs * recipe.training.steps_per_epoch
     metadata = write_preset(args.name, result.model, recipe, run_dir, result.metrics, steps,
                             seconds)

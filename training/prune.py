@@ -24,7 +24,6 @@ network as they do with the kept weights alone.
 """
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -199,17 +198,13 @@ def _validation_report(model, recipe, count):
 def load_source(source):
     """The model of `source`: a run folder or snapshot (its recipe's model with its
     latest weights), a preset name or a .keras file."""
-    from training.recipe import parse_recipe
-    from training.run import build_model, load_initial_weights
+    from training.run import build_model, load_initial_weights, run_recipe
     from zoo.presets import load_preset_or_file
 
-    path = Path(source)
-    if not path.is_dir():
+    if not Path(source).is_dir():
         return load_preset_or_file(source)
-    if not (path / "config.json").is_file():
-        raise ValueError(f"{source} is not a run folder or snapshot: config.json is missing.")
-    model = build_model(parse_recipe(json.loads((path / "config.json").read_text())["recipe"]))
-    load_initial_weights(model, path)
+    model = build_model(run_recipe(source))
+    load_initial_weights(model, source)
     return model
 
 
@@ -218,7 +213,7 @@ def _source_training_curve(source):
     from zoo.presets import metadata
 
     path = Path(source)
-    if path.is_dir() or path.suffix == ".keras" or path.is_file():
+    if path.exists() or path.suffix == ".keras":
         return source_curve(path)
     return metadata(source).get("training_curve")
 

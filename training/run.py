@@ -221,6 +221,14 @@ def _remove_unstarted_run(run_dir, existed):
         run_dir.rmdir()
 
 
+def run_recipe(run_dir):
+    """The recipe a run folder (or its snapshot) ran, from its config.json."""
+    config = Path(run_dir) / "config.json"
+    if not config.is_file():
+        raise ValueError(f"{run_dir} is not a run folder: config.json is missing.")
+    return parse_recipe(json.loads(config.read_text())["recipe"])
+
+
 def build_model(recipe, channels_hint=3):
     """The recipe's model, checked against its crop size."""
     import zoo
