@@ -21,7 +21,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 import numpy as np  # noqa: E402
 from bench_common import load_average, machine_info, write_json  # noqa: E402
 from inpaint_validation import fill_model  # noqa: E402
-from tflite_interleaved import interleaved_seconds  # noqa: E402
+from tflite_interleaved import interleaved_seconds, timing_row  # noqa: E402
 
 RESULTS = BENCH_DIR / "results" / "fill_export_time.json"
 
@@ -75,10 +75,7 @@ def main(argv=None):
         times = interleaved_seconds(paths, args.rounds)
     base = float(np.median(times[0]))
     rows = [{"fill": fill, "export_seconds": seconds, "max_abs_vs_keras": difference,
-             "median_ms": 1000 * float(np.median(spent)),
-             "p25_ms": 1000 * float(np.percentile(spent, 25)),
-             "p75_ms": 1000 * float(np.percentile(spent, 75)),
-             "ratio_to_first": float(np.median(spent)) / base}
+             **timing_row(spent, base)}
             for fill, (_, seconds), difference, spent
             in zip(settings, exports, differences, times, strict=True)]
     print(f"{'fill':60} {'median ms':>10} {'p25-p75 ms':>14} {'x first':>8} {'vs Keras':>9}")

@@ -52,6 +52,15 @@ def interleaved_seconds(paths, rounds, seed=0):
     return times
 
 
+def timing_row(seconds, base_median):
+    """{median_ms, p25_ms, p75_ms, ratio_to_first} of one file's call times (seconds),
+    against the first file's median (seconds)."""
+    return {"median_ms": 1000 * float(np.median(seconds)),
+            "p25_ms": 1000 * float(np.percentile(seconds, 25)),
+            "p75_ms": 1000 * float(np.percentile(seconds, 75)),
+            "ratio_to_first": float(np.median(seconds)) / base_median}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path, help=".tflite files; the first is the base")
@@ -69,11 +78,7 @@ def main(argv=None):
     load_start = load_average()
     times = interleaved_seconds(args.files, args.rounds)
     base = float(np.median(times[0]))
-    rows = [{"file": str(path), "bytes": path.stat().st_size,
-             "median_ms": 1000 * float(np.median(seconds)),
-             "p25_ms": 1000 * float(np.percentile(seconds, 25)),
-             "p75_ms": 1000 * float(np.percentile(seconds, 75)),
-             "ratio_to_first": float(np.median(seconds)) / base}
+    rows = [{"file": str(path), "bytes": path.stat().st_size, **timing_row(seconds, base)}
             for path, seconds in zip(args.files, times, strict=True)]
     print(f"{'file':60} {'median ms':>10} {'p25-p75 ms':>14} {'x first':>8}")
     for row in rows:
