@@ -19,9 +19,9 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 
 import numpy as np  # noqa: E402
-from bench_common import load_average, machine_info, write_json  # noqa: E402
+from bench_common import load_average, write_json  # noqa: E402
 from inpaint_validation import fill_model  # noqa: E402
-from tflite_interleaved import interleaved_seconds, timing_row  # noqa: E402
+from tflite_interleaved import interleaved_result, interleaved_seconds, timing_row  # noqa: E402
 
 RESULTS = BENCH_DIR / "results" / "fill_export_time.json"
 
@@ -83,10 +83,8 @@ def main(argv=None):
         print(f"{json.dumps(row['fill'])[:60]:60} {row['median_ms']:10.2f} "
               f"{row['p25_ms']:6.2f}-{row['p75_ms']:<7.2f} {row['ratio_to_first']:8.3f} "
               f"{row['max_abs_vs_keras']:9.1e}")
-    write_json({"benchmark": "fill_export_time", "size": args.size, "rounds": args.rounds,
-                "threads": 1, "rows": rows,
-                "load_average": {"start": load_start, "end": load_average()},
-                "machine": machine_info()}, args.out)
+    write_json({"benchmark": "fill_export_time", "size": args.size,
+                **interleaved_result(args.rounds, rows, load_start)}, args.out)
     print(f"wrote {args.out}")
     return 0
 

@@ -61,6 +61,14 @@ def timing_row(seconds, base_median):
             "ratio_to_first": float(np.median(seconds)) / base_median}
 
 
+def interleaved_result(rounds, rows, load_start):
+    """The JSON result of an interleaved timing: its rows, rounds, thread count, the load
+    average at the start (`load_start`) and now, and the machine."""
+    return {"rounds": rounds, "threads": 1, "rows": rows,
+            "load_average": {"start": load_start, "end": load_average()},
+            "machine": machine_info()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="+", type=Path, help=".tflite files; the first is the base")
@@ -85,9 +93,7 @@ def main(argv=None):
         print(f"{row['file'][-60:]:60} {row['median_ms']:10.2f} "
               f"{row['p25_ms']:6.2f}-{row['p75_ms']:<7.2f} {row['ratio_to_first']:8.3f}")
     if args.out:
-        write_json({"rounds": args.rounds, "threads": 1, "rows": rows,
-                    "load_average": {"start": load_start, "end": load_average()},
-                    "machine": machine_info()}, args.out)
+        write_json(interleaved_result(args.rounds, rows, load_start), args.out)
         print(f"wrote {args.out}")
     return 0
 
