@@ -292,17 +292,29 @@ def evaluate_denoising(models, crops, sigmas=SIGMAS, subset=(), examples=None, s
     return _summarize(every), _summarize(on_subset)
 
 
+def masked_psnr_per_case(fill, cases, images):
+    """[masked PSNR] of `fill(masked image, mask) -> image` on each of `mask_cases`'
+    `cases` of `images` ({name: clean image}), in the cases' order."""
+    return [image_psnr(fill(images[name] * (1 - mask), mask), images[name], mask)
+            for name, _, mask in cases]
+
+
+def group_means(cases, values, keep=None):
+    """{group: mean of `values`} over `cases` (one value per case), grouped as
+    `evaluate_inpainting` groups them: "strokes" (every width), each width, "box".
+    `keep`: one bool per case, the cases to count (default all)."""
+    groups = {}
+    for index, (_, kind, _) in enumerate(cases):
+        if keep is None or keep[index]:
+            for group in ("box",) if kind == "box" else ("strokes", kind):
+                groups.setdefault(group, []).append(values[index])
+    return {group: float(np.mean(scores)) for group, scores in groups.items()}
+
+
 def masked_psnr_by_group(fill, cases, images):
-    """{group: mean masked PSNR} of `fill(masked image, mask) -> image` over `mask_cases`'
-    `cases` of `images` ({name: clean image}), grouped as `evaluate_inpainting` groups
-    them: "strokes" (every width), each width, "box"."""
-    scores = {}
-    for name, kind, mask in cases:
-        clean = images[name]
-        output = fill(clean * (1 - mask), mask)
-        for group in ("box",) if kind == "box" else ("strokes", kind):
-            scores.setdefault(group, []).append(image_psnr(output, clean, mask))
-    return {group: float(np.mean(values)) for group, values in scores.items()}
+    """{group: mean masked PSNR} of `fill` over `cases` (`masked_psnr_per_case`), grouped
+    as `evaluate_inpainting` groups them: "strokes" (every width), each width, "box"."""
+    return group_means(cases, masked_psnr_per_case(fill, cases, images))
 
 
 def int8_inpainting_psnr(run, crops, masks_per_kind=MASKS_PER_KIND):
