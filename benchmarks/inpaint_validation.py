@@ -69,8 +69,10 @@ def by_flatness(cases, per_case, flat_db):
     flat = [value >= flat_db for value in per_case[PEER]]
     keeps = {"all": [True] * len(cases), f"flat (biharmonic >= {flat_db:g} dB)": flat,
              "the rest": [not f for f in flat]}
-    tables = {title: {name: group_means(cases, values, keep)
-                      for name, values in per_case.items()}
+    order = list(group_means(cases, per_case[PEER]))  # every table's groups in one order
+    tables = {title: {name: {group: means[group] for group in order if group in means}
+                      for name, means in ((name, group_means(cases, values, keep))
+                                          for name, values in per_case.items())}
               for title, keep in keeps.items()}
     return tables, {title: sum(keep) for title, keep in keeps.items()}
 

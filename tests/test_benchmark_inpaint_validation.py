@@ -31,12 +31,21 @@ def test_scores_are_means_per_kind_and_strokes_leave_the_box_out():
 
 def test_flat_cases_are_those_where_the_peer_reaches_the_threshold():
     cases = [("a", "strokes-thin", None), ("b", "strokes-thin", None),
-             ("c", "strokes-thin", None), ("a", "box", None)]
-    per_case = {PEER: [45.0, 30.0, 40.0, 20.0], "model": [44.0, 33.0, 41.0, 22.0]}
+             ("c", "strokes-thin", None), ("a", "box", None), ("b", "strokes-thick", None),
+             ("c", "strokes-medium", None)]
+    per_case = {PEER: [45.0, 30.0, 40.0, 20.0, 30.0, 41.0],
+                "model": [44.0, 33.0, 41.0, 22.0, 31.0, 42.0]}
     tables, counts = by_flatness(cases, per_case, flat_db=40.0)
     flat, rest = (title for title in tables if title != "all")
-    assert counts == {"all": 4, flat: 2, "the rest": 2}
-    assert tables[flat]["model"] == {"strokes": 42.5, "strokes-thin": 42.5}
-    assert tables[rest]["model"] == {"strokes": 33.0, "strokes-thin": 33.0, "box": 22.0}
+    assert counts == {"all": 6, flat: 3, "the rest": 3}
+    assert tables[flat]["model"] == {"strokes": 127 / 3, "strokes-thin": 42.5,
+                                     "strokes-medium": 42.0}
+    # every table lists its groups in the order of the table of all cases
+    assert list(tables[flat]["model"]) == ["strokes", "strokes-thin", "strokes-medium"]
+    assert tables[rest]["model"] == {"strokes": 32.0, "strokes-thin": 33.0, "box": 22.0,
+                                     "strokes-thick": 31.0}
+    assert list(tables[rest]["model"]) == ["strokes", "strokes-thin", "box", "strokes-thick"]
     assert tables["all"]["model"] == group_means(cases, per_case["model"])
     assert tables["all"][PEER]["strokes-thin"] == np.mean([45.0, 30.0, 40.0])
+    assert list(tables["all"]["model"]) == ["strokes", "strokes-thin", "box", "strokes-thick",
+                                            "strokes-medium"]
