@@ -32,13 +32,16 @@ def test_card_and_headline_follow_from_the_results(name):
 @pytest.mark.parametrize("name", preset_names())
 def test_a_card_says_what_would_close_each_missed_target(name):
     meta = metadata(name)
+    int8 = model_cards.int8_quality_verdict(RESULTS, name)
     verdicts = (model_cards.VERDICTS[meta["task"]](RESULTS, name)
                 + model_cards.latency_verdict(RESULTS, name)
-                + model_cards.big_photo_verdict(name))
+                + int8 + model_cards.big_photo_verdict(name))
     card = (PRESETS_DIR / name / "README.md").read_text()
     missed = [line for line in verdicts if "missed" in line]
     assert ("## What would close the gap" in card) == bool(missed)
     assert all(line in card for line in verdicts)
+    int8_closing = model_cards.CLOSING["int8_quality"][1:]  # its first letter is capitalized
+    assert (int8_closing in card) == any("missed" in line for line in int8)
 
 
 @pytest.mark.parametrize("table", ["repair_data_text", "inpainting_table", "denoising_table",

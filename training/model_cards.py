@@ -46,6 +46,11 @@ CLOSING = {
                "(`python benchmarks/unet_width_latency.py`). Narrowing costs quality at equal "
                "steps: the shapes segmenter at 8-64 reached validation IoU 0.958 after 3,200 "
                "steps, against 0.982 at 16-128",
+    "int8_quality": "int8 fidelity: keep in float32 the layers where the int8 error is made "
+                    "(metadata.json's `int8_float_layers`, chosen on validation crops with "
+                    "`python benchmarks/int8_float_layers.py --preset PRESET --variant "
+                    "LAYER,LAYER`; docs/benchmarks.md, \"int8 against Keras\"), or fine-tune "
+                    "with the int8 rounding simulated in training",
     "big_photo": "big photos: the network's own cost, about 2.1 microseconds per pixel it runs "
                  "on one thread (tiles sized to the holes already run it on 2.8 MP of the "
                  "12 MP photo, docs/benchmarks.md), and TensorFlow's 5-6 s import: a "
@@ -258,6 +263,8 @@ def card_text(results, meta, figure_name):
         closing.append(_closing_text(task, meta))
     if any("missed" in line for line in latency_verdict(results, name)):
         closing.append(CLOSING["latency"])
+    if any("missed" in line for line in int8_quality_verdict(results, name)):
+        closing.append(CLOSING["int8_quality"])
     if any("missed" in line for line in big_photo_verdict(name)):
         closing.append(CLOSING["big_photo"])
     if closing:
