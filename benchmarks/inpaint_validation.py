@@ -70,9 +70,12 @@ def by_flatness(cases, per_case, flat_db):
     keeps = {"all": [True] * len(cases), f"flat (biharmonic >= {flat_db:g} dB)": flat,
              "the rest": [not f for f in flat]}
     order = list(group_means(cases, per_case[PEER]))  # every table's groups in one order
-    tables = {title: {name: {group: means[group] for group in order if group in means}
-                      for name, means in ((name, group_means(cases, values, keep))
-                                          for name, values in per_case.items())}
+
+    def means(values, keep):
+        unordered = group_means(cases, values, keep)
+        return {group: unordered[group] for group in order if group in unordered}
+
+    tables = {title: {name: means(values, keep) for name, values in per_case.items()}
               for title, keep in keeps.items()}
     return tables, {title: sum(keep) for title, keep in keeps.items()}
 

@@ -253,20 +253,16 @@ def card_text(results, meta, figure_name):
              "timings on one thread); the evaluation images were never trained on or used to "
              "choose anything.", "",
              *([result_tables.repair_data_text(results), ""] if task in REPAIR_TASKS else []),
-             TABLES[task](results), "", "Targets:", "",
-             *VERDICTS[task](results, name), *latency_verdict(results, name),
-             *int8_quality_verdict(results, name), *big_photo_verdict(name), ""]
+             TABLES[task](results), "", "Targets:", ""]
+    # Each target's verdict lines, with what would close it if one of them is missed.
+    verdicts = [(VERDICTS[task](results, name), _closing_text(task, meta)),
+                (latency_verdict(results, name), CLOSING["latency"]),
+                (int8_quality_verdict(results, name), CLOSING["int8_quality"]),
+                (big_photo_verdict(name), CLOSING["big_photo"])]
+    lines += [*(line for verdict, _ in verdicts for line in verdict), ""]
     if figure_name:
         lines += ["## Before / after", "", f"![before and after]({figure_name})", ""]
-    closing = []
-    if any("missed" in line for line in VERDICTS[task](results, name)):
-        closing.append(_closing_text(task, meta))
-    if any("missed" in line for line in latency_verdict(results, name)):
-        closing.append(CLOSING["latency"])
-    if any("missed" in line for line in int8_quality_verdict(results, name)):
-        closing.append(CLOSING["int8_quality"])
-    if any("missed" in line for line in big_photo_verdict(name)):
-        closing.append(CLOSING["big_photo"])
+    closing = [text for verdict, text in verdicts if any("missed" in line for line in verdict)]
     if closing:
         lines += ["## What would close the gap", "",
                   *[f"- {text[0].upper() + text[1:]}." for text in closing], ""]
