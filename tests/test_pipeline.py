@@ -82,3 +82,39 @@ def test_tf_data_and_pydataset_train_to_the_same_weights():
     assert py_batches.epoch == tf_batches.epoch == 2
     for a, b in zip(from_py, from_tf, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def _folder_of_sizes(root, sizes):
+    from PIL import Image
+
+    for i, (height, width) in enumerate(sizes):
+        shade = np.full((height, width, 3), 40 * i, np.uint8)
+        Image.fromarray(shade).save(root / f"image{i}.png")
+    return root
+
+
+def test_min_side_leaves_out_small_folder_images_instead_of_upscaling(tmp_path):
+    # one of the five files is held out for validation, so a small one is always in train
+    sizes = [(20, 30), (16, 40), (40, 48), (24, 64), (60, 60)]
+    folder = _folder_of_sizes(tmp_path, sizes)
+    common = dict(channels=3, augment=False, path=str(folder), validation_fraction=0.2)
+    every = open_source("folder", "train", (24, 24), **common)
+    large = open_source("folder", "train", (24, 24), min_side=24, **common)
+    every_sizes = [image.shape[:2] for image in every.images]
+    assert sorted(image.shape[:2] for image in large.images) == sorted(
+        size for size in every_sizes if min(size) >= 24)
+    assert any(min(size) < 24 for size in every_sizes)
+    rng = np.random.default_rng(0)
+    drawn = {round(float(large.sample(rng)[0][0, 0, 0]) * 255) for _ in range(100)}
+    assert drawn == {40 * i for i, size in enumerate(sizes)
+                     if min(size) >= 24 and size in every_sizes}
+
+def test_min_side_on_an_in_memory_dataset_and_when_nothing_is_left():
+    every = open_source("natural", "train", (32, 32), channels=3)
+    smallest = min(min(image.shape[:2]) for image in every.images)
+    largest = max(min(image.shape[:2]) for image in every.images)
+    kept = open_source("natural", "train", (32, 32), channels=3, min_side=smallest + 1)
+    assert 0 < len(kept.images) < len(every.images)
+    assert all(min(image.shape[:2]) > smallest for image in kept.images)
+    with pytest.raises(ValueError, match=r"data.min_side .*none of the"):
+        open_source("natural", "train", (32, 32), channels=3, min_side=largest + 1)

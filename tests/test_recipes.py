@@ -74,6 +74,7 @@ def test_defaults_fill_in_and_single_numbers_mean_fixed_values():
     (with_changes("degradation", masks="huge"), r"degradation\.masks = 'huge'"),
     (with_changes("training", learning_rate=-1.0), r"training\.learning_rate must be > 0"),
     (with_changes("data", batch_size=0), r"data\.batch_size must be >= 1"),
+    (with_changes("data", min_side=-1), r"data\.min_side must be >= 0"),
     (with_changes("training", generator_ema=1.0), r"training\.generator_ema must be in \[0, 1\)"),
     ({"data": MINIMAL["data"]}, "missing required key model"),
 ])

@@ -55,6 +55,7 @@ class DataSection:
     validation_fraction: float = 0.1
     validation_batches: int = 4
     workers: int = 1
+    min_side: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -265,6 +266,8 @@ def _check_semantics(recipe):
         if value < 1:
             raise RecipeError(f"{key} must be >= 1, got {value}.")
     _check_finite(recipe.to_dict(), "")
+    if recipe.data.min_side < 0:
+        raise RecipeError(f"data.min_side must be >= 0, got {recipe.data.min_side}.")
     if not 0 < recipe.data.validation_fraction < 1:
         raise RecipeError("data.validation_fraction must be between 0 and 1, got "
                           f"{recipe.data.validation_fraction}.")

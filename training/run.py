@@ -316,7 +316,8 @@ def _datasets(recipe, task, channels, noise_level=False):
     data, degradation = recipe.data, Degradation(**dataclasses.asdict(recipe.degradation))
     common = dict(crop_size=data.crop_size, channels=channels, path=data.path,
                   validation_fraction=data.validation_fraction, seed=recipe.seed)
-    train_source = open_source(data.dataset, "train", augment=data.augment, **common)
+    train_source = open_source(data.dataset, "train", augment=data.augment,
+                               min_side=data.min_side, **common)
     train = EpochBatches(BatchMaker(task, train_source, data.batch_size, degradation,
                                     recipe.seed, "train", noise_level),
                          recipe.training.steps_per_epoch, workers=data.workers)

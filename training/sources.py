@@ -176,13 +176,29 @@ def _source_images(name, split, channels, path, validation_fraction, seed, crop_
     raise AssertionError(name)
 
 
+def _short_side_at_least(images, min_side, name, split):
+    """The images of `images` whose short side is at least `min_side` pixels (a list
+    stays a list; a lazy folder subset stays lazy, judged by its header sizes)."""
+    if isinstance(images, _Subset) and hasattr(images.items, "sizes"):
+        kept = [index for index in images.indices if min(images.items.sizes[index]) >= min_side]
+        kept_images = _Subset(images.items, kept)
+    else:
+        kept_images = [image for image in images if min(image.shape[:2]) >= min_side]
+    if len(kept_images) == 0:
+        raise ValueError(f"data.min_side {min_side}: none of the {len(images)} {split} "
+                         f"images of dataset {name!r} is that large on its short side.")
+    return kept_images
+
+
 def open_source(name, split, crop_size, channels, augment=True, path=None,
-                validation_fraction=0.1, seed=0):
+                validation_fraction=0.1, seed=0, min_side=0):
     """A source of `crop_size` examples with `channels` channels from dataset `name`.
 
     `split` is "train" or "validation"; no validation image ever yields a training
     crop (see `training.datasets` for how each built-in dataset is split, and
-    `split_folder` for folders: whole files are held out).
+    `split_folder` for folders: whole files are held out). `min_side` > 0 leaves out
+    the images whose short side is below it (instead of upscaling the ones smaller
+    than a crop).
     """
     check_dataset_name(name)
     if name == "shapes":
@@ -191,4 +207,6 @@ def open_source(name, split, crop_size, channels, augment=True, path=None,
                             tuple(crop_size))
     if len(images) == 0:
         raise ValueError(f"dataset {name!r} has no {split} images.")
+    if min_side > 0:
+        images = _short_side_at_least(images, min_side, name, split)
     return CropSource(images, crop_size, channels, augment, by_area=name == "photos")
