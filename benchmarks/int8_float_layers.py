@@ -12,10 +12,13 @@ benchmark's stroke masks (an inpainter); plus the one-thread time of one crop (m
   output layers after the last convolution), what `zoo export` keeps for every model;
 - "output layers + full-resolution decoder level": also the decoder level at full
   resolution and the last convolutions, where the output's precision is made;
+- "output layers + the preset's int8_float_layers" (a preset that names some in its
+  metadata.json): what `zoo export` keeps;
 - `--variant LAYER,LAYER` (repeatable): the output layers plus the named layers.
 
-The row `zoo export` writes for the preset (the output layers plus its metadata's
-"int8_float_layers") is marked.
+Every file gets percentile activation ranges (`export.activation_ranges`), as `zoo
+export` writes them; the row `zoo export` writes is marked, and repeated with the
+calibrated min / max ranges.
 
 `--quick` (the test suite) runs a small untrained denoiser on 64 px centre crops of the
 package's natural photos. Prints a table and writes
@@ -51,6 +54,10 @@ def variants(model, extra=()):
     chosen = {"all int8": [], "output layers": default,
               "output layers + full-resolution decoder level":
                   default + [n for n in full_resolution_level(network) if n not in default]}
+    preset_layers = [name for name in getattr(model, "preset_int8_float_layers", ())
+                     if name not in default]
+    if preset_layers:
+        chosen["output layers + the preset's int8_float_layers"] = default + preset_layers
     names = {layer.name for layer in network.layers}
     for variant in extra:
         layers = [name for name in variant.split(",") if name]
@@ -110,13 +117,18 @@ def evaluate(model, calibration_data, crops, size, repeats, extra=()):
     chosen = variants(model, extra)
     exported = set(chosen["output layers"]) | set(getattr(model, "preset_int8_float_layers",
                                                            ()))
-    for label, float_layers in chosen.items():
+    runs = [(label, float_layers, tflite.PERCENTILE) for label, float_layers in chosen.items()]
+    runs += [(f"{label}, min / max ranges", float_layers, None)
+             for label, float_layers in chosen.items() if set(float_layers) == exported]
+    for label, float_layers, percentile in runs:
         data = tflite.convert_model(converted, "int8", calibration, (size, size),
-                                    float_layers=float_layers)
+                                    float_layers=float_layers, range_percentile=percentile)
         runtime = TFLiteModel(data, num_threads=1)
         psnr, groups = score(int8_runner(runtime, example))
         rows.append({"variant": label, "float_layers": float_layers,
-                     "zoo_export": set(float_layers) == exported, "psnr_db": psnr,
+                     "range_percentile": percentile,
+                     "zoo_export": set(float_layers) == exported and percentile is not None,
+                     "psnr_db": psnr,
                      "groups_vs_keras_db": {group: value - keras_groups[group]
                                             for group, value in groups.items()},
                      "vs_keras_db": psnr - keras_db, "file_bytes": len(data),

@@ -27,6 +27,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from export.activation_ranges import PERCENTILE, narrowed_layer_names
+
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
 
 
@@ -80,8 +82,11 @@ def _tensor_names(tflite_bytes):
             Interpreter(model_content=tflite_bytes).get_tensor_details()]
 
 
-def _int8_keeping_float(converter, layer_names, int8_io):
-    """int8 conversion with the named layers' nodes left in float32.
+def _int8_calibrated(converter, float_layers, int8_io, representative_data, narrow_layers,
+                     percentile):
+    """int8 conversion in two steps, calibrate then quantize, so that between them the
+    activations of `narrow_layers` get percentile ranges (`export.activation_ranges`),
+    and the nodes of `float_layers` stay float32.
 
     The steps of `tf.lite.experimental.QuantizationDebugger`'s
     `get_nondebug_quantized_model` (TFLite's selective quantization: calibrate, then
@@ -90,26 +95,36 @@ def _int8_keeping_float(converter, layer_names, int8_io):
     """
     from tensorflow.lite.python import convert as lite_convert
 
+    from export.activation_ranges import narrow_ranges
+
     converter.experimental_mlir_quantizer = True
     converter._experimental_calibrate_only = True
     calibrated = converter.convert()
+    if narrow_layers:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*preserve_all_tensors")
+            calibrated = narrow_ranges(calibrated, representative_data(), narrow_layers,
+                                       percentile)
     # the output tensor keeps its signature name (StatefulPartitionedCall:N), not the
     # layer's, so it is named here: else the final crop runs in int8
     nodes = [name for name in _tensor_names(calibrated)
-             if _layer_in(name, layer_names) or name.startswith("StatefulPartitionedCall")]
+             if _layer_in(name, float_layers) or name.startswith("StatefulPartitionedCall")
+             ] if float_layers else []
     return lite_convert.mlir_quantize(
         calibrated, disable_per_channel=converter._experimental_disable_per_channel,
         fully_quantize=int8_io, denylisted_nodes=nodes)
 
 
 def convert_saved_model(saved_model_dir, quantize="none", representative_data=None,
-                        int8_io=False, layer_names=(), float_layers=()):
+                        int8_io=False, layer_names=(), float_layers=(), narrow_layers=(),
+                        range_percentile=None):
     """The .tflite bytes of a SavedModel's `serving_default` signature.
 
     `representative_data` (int8 only): a callable returning an iterable of dicts
     {input name: float32 array of batch 1}. `layer_names` lets an unsupported op's
     error name the Keras layer that made it. `float_layers`: names of layers an int8
-    file computes in float32.
+    file computes in float32. `narrow_layers`: layers whose int8 activation ranges are
+    the `range_percentile`-th percentiles of their values instead of their min / max.
     """
     import tensorflow as tf
 
@@ -139,8 +154,10 @@ def convert_saved_model(saved_model_dir, quantize="none", representative_data=No
         with warnings.catch_warnings():
             # The converter calibrates int8 with TF's own (deprecated) interpreter.
             warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")
-            if quantize == "int8" and float_layers:
-                return _int8_keeping_float(converter, float_layers, int8_io)
+            if quantize == "int8" and (float_layers or narrow_layers):
+                return _int8_calibrated(converter, float_layers, int8_io,
+                                        representative_data, narrow_layers,
+                                        range_percentile)
             return converter.convert()
     except Exception as error:  # the converter raises several error types
         ops = _unsupported_ops(error, layer_names)
@@ -170,12 +187,15 @@ def check_builtins_only(tflite_bytes):
 
 
 def convert_model(model, quantize="none", representative_data=None, input_size=None,
-                  int8_io=False, float_layers=None):
+                  int8_io=False, float_layers=None, range_percentile=PERCENTILE):
     """.tflite bytes of a zoo model (via a temporary SavedModel at `input_size`).
 
     `float_layers`: names of layers an int8 file computes in float32; default:
     `float_layer_names` plus a preset's own list (`preset_int8_float_layers`, from its
     metadata.json "int8_float_layers"); () quantizes every layer.
+    `range_percentile`: an int8 file's learned activations get the ranges holding this
+    percentile of their calibration values (`export.activation_ranges`); None: their
+    calibrated min / max.
 
     The batch is fixed at 1: with a free batch dimension the converter leaves shapes
     to be computed at run time (a Conv2DTranspose's output shape among them), and
@@ -200,9 +220,11 @@ def convert_model(model, quantize="none", representative_data=None, input_size=N
     int8_fill = quantize == "int8" and any(
         isinstance(layer, DiffusionFill) and layer.name not in float_layers
         for layer in network.layers)
+    narrow_layers = (narrowed_layer_names(network)
+                     if quantize == "int8" and range_percentile is not None else ())
     # the TFLite forms of the layers that have one (zoo.export_forms)
     with tempfile.TemporaryDirectory() as folder, tflite_forms(int8_stencils=int8_fill):
         saved = write_saved_model(model, Path(folder) / "saved_model", input_size,
                                   batch_size=1)
         return convert_saved_model(saved, quantize, representative_data, int8_io, layers,
-                                   float_layers)
+                                   float_layers, narrow_layers, range_percentile)

@@ -16,10 +16,14 @@ def test_variants_keep_nested_float_layers_and_record_their_gap_to_keras(tmp_pat
     result = json.loads(out.read_text())
     keras, *files = result["rows"]
     assert keras["variant"] == "Keras" and [row["variant"] for row in files] == [
-        "all int8", "output layers", "output layers + full-resolution decoder level"]
-    # an untrained model has no preset list: zoo export keeps the output layers
-    assert [row["zoo_export"] for row in files] == [False, True, False]
-    everything, default, wider = (row["float_layers"] for row in files)
+        "all int8", "output layers", "output layers + full-resolution decoder level",
+        "output layers, min / max ranges"]
+    # an untrained model has no preset list: zoo export keeps the output layers, with
+    # percentile ranges; the last row is the same file with the calibrated ranges
+    assert [row["zoo_export"] for row in files] == [False, True, False, False]
+    assert [row["range_percentile"] for row in files][2:] == [99.99, None]
+    assert files[3]["float_layers"] == files[1]["float_layers"]
+    everything, default, wider, _ = (row["float_layers"] for row in files)
     assert everything == [] and "residual" in default and "smooth_blend" in default
     assert set(default) < set(wider) and "decoder0_conv2" in wider
     for row in files:

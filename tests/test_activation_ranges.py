@@ -1,0 +1,62 @@
+"""Percentile activation ranges for int8 files (`export.activation_ranges`): which layers
+are narrowed, and that their ranges in the file shrink while the image-valued ones keep
+[0, 1]."""
+
+import numpy as np
+import pytest
+
+import zoo
+from export import representative_dataset
+from export.activation_ranges import narrowed_layer_names
+from export.signatures import serving_model
+from export.tflite import convert_model, float_layer_names
+
+pytestmark = pytest.mark.xdist_group("export")
+
+SIZE = (64, 64)
+
+
+@pytest.fixture(scope="module")
+def inpainter():
+    return zoo.create_model("unet", filters=(4, 8), mask_input=True, pixel_unshuffle=2,
+                            fill_holes={"steps": 2, "biharmonic_steps": 2})
+
+
+def test_narrowed_layers_start_at_the_first_weights_and_leave_out_the_output_layers(
+        inpainter):
+    network = serving_model(inpainter)
+    names = narrowed_layer_names(network)
+    order = [layer.name for layer in network.layers]
+    assert names[0] == "encoder0_conv1"
+    assert "pixel_unshuffle" not in names and "fill_and_mask" not in names
+    assert "decoder0_conv2" in names and "to_image" in names
+    assert not set(names) & set(float_layer_names(network))
+    assert names == [name for name in order if name in names]  # graph order
+
+
+def _activation_ranges(tflite_bytes):
+    """{tensor name: (low, high)} of the file's int8 activations (not weights)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=tflite_bytes)
+    ranges = {}
+    for tensor in interpreter.get_tensor_details():
+        scales = tensor["quantization_parameters"]["scales"]
+        if tensor["dtype"] == np.int8 and len(scales) == 1 and "act" in tensor["name"]:
+            zero = tensor["quantization_parameters"]["zero_points"][0]
+            ranges[tensor["name"]] = (scales[0] * (-128 - zero), scales[0] * (127 - zero))
+    return ranges
+
+
+def test_percentile_ranges_are_narrower_than_min_max_and_cover_zero(inpainter):
+    data = representative_dataset(inpainter, SIZE, count=8)
+    narrowed = _activation_ranges(convert_model(inpainter, "int8", data, SIZE))
+    calibrated = _activation_ranges(convert_model(inpainter, "int8", data, SIZE,
+                                                  range_percentile=None))
+    assert narrowed and narrowed.keys() == calibrated.keys()
+    widths = {name: (narrowed[name][1] - narrowed[name][0],
+                     calibrated[name][1] - calibrated[name][0]) for name in narrowed}
+    # int8 rounds a range to its grid: "not wider" allows one step
+    assert all(new <= old * (1 + 2 / 255) for new, old in widths.values())
+    assert any(new < 0.95 * old for new, old in widths.values())
+    assert all(low <= 0 <= high for low, high in narrowed.values())
