@@ -7,9 +7,10 @@ convolutions' outputs was 1.5 to 2.4 times the range holding 99.98 % of the valu
 the calibrated ranges are narrowed to the `PERCENTILE`-th percentiles of each tensor's
 values on the same examples (the rare values beyond are clipped, as a saturating
 activation would clip them), which on 22 validation crops brought the file from
--0.38 dB masked PSNR against Keras (-0.76 on thick strokes, -1.27 on the centre box) to
--0.10 (-0.04, -0.06); 99.9 clipped too much (-0.22). `benchmarks/int8_float_layers.py`
-measures both forms.
+-0.38 dB masked PSNR against Keras on strokes (-0.76 on thick strokes, -1.27 on the
+centre box) to -0.13 (-0.15, -0.36). The 99.9th percentile clipped too much: -0.22 on
+strokes where 99.99 gave -0.10, in a trial that also narrowed the network's input
+tensors. `benchmarks/int8_float_layers.py` measures both forms.
 
 Only learned feature maps are narrowed: the layers from the first one with weights on,
 except the image-valued output layers (`export.tflite.float_layer_names`), whose
