@@ -3,7 +3,7 @@
 The converter gives each activation the int8 range [min, max] of the values it saw on
 the calibration examples. A few extreme values then set the step of all the others:
 on 32 calibration examples of `unet-inpaint-photos` the min-max range of its
-convolutions' outputs was 1.5 to 2.4 times the range holding 99.98 % of the values. So
+activations was 1.5 to 2.4 times the range holding 99.98 % of the values. So
 the calibrated ranges are narrowed to the `PERCENTILE`-th percentiles of each tensor's
 values on the same examples (the rare values beyond are clipped, as a saturating
 activation would clip them), which on 22 validation crops brought the file from
@@ -53,11 +53,11 @@ def narrow_ranges(calibrated, examples, layer_names, percentile=PERCENTILE, seed
 
     model = flatbuffer_utils.convert_bytearray_to_object(calibrated)
     graph = model.subgraphs[0]
+    inputs = set(graph.inputs)
     targets = {}
     for index, tensor in enumerate(graph.tensors):
         stats = tensor.quantization
-        if (index in set(graph.inputs) or stats is None or stats.min is None
-                or len(stats.min) != 1):
+        if index in inputs or stats is None or stats.min is None or len(stats.min) != 1:
             continue
         if _layer_in(tensor.name.decode(), layer_names):
             targets[index] = stats
