@@ -48,10 +48,12 @@ def _activation_ranges(tflite_bytes):
     return ranges
 
 
-def test_percentile_ranges_are_narrower_than_min_max_and_cover_zero(inpainter):
-    data = representative_dataset(inpainter, SIZE, count=8)
-    narrowed = _activation_ranges(convert_model(inpainter, "int8", data, SIZE))
-    calibrated = _activation_ranges(convert_model(inpainter, "int8", data, SIZE,
+def test_percentile_ranges_are_narrower_than_min_max_and_cover_zero():
+    # a denoiser without a hole fill: two conversions of it take a third of the time
+    model = zoo.create_model("unet", filters=(4, 8), residual=True)
+    data = representative_dataset(model, SIZE, count=8)
+    narrowed = _activation_ranges(convert_model(model, "int8", data, SIZE))
+    calibrated = _activation_ranges(convert_model(model, "int8", data, SIZE,
                                                   range_percentile=None))
     assert narrowed and narrowed.keys() == calibrated.keys()
     widths = {name: (narrowed[name][1] - narrowed[name][0],
