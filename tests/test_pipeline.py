@@ -109,6 +109,7 @@ def test_min_side_leaves_out_small_folder_images_instead_of_upscaling(tmp_path):
     assert drawn == {40 * i for i, size in enumerate(sizes)
                      if min(size) >= 24 and size in every_sizes}
 
+
 def test_min_side_on_an_in_memory_dataset_and_when_nothing_is_left():
     every = open_source("natural", "train", (32, 32), channels=3)
     smallest = min(min(image.shape[:2]) for image in every.images)
