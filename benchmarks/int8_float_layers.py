@@ -117,17 +117,17 @@ def evaluate(model, calibration_data, crops, size, repeats, extra=()):
     chosen = variants(model, extra)
     exported = set(chosen["output layers"]) | set(getattr(model, "preset_int8_float_layers",
                                                            ()))
-    runs = [(label, float_layers, tflite.PERCENTILE) for label, float_layers in chosen.items()]
+    runs = [(label, float_layers, tflite.PERCENTILES) for label, float_layers in chosen.items()]
     runs += [(f"{label}, min / max ranges", float_layers, None)
              for label, float_layers in chosen.items() if set(float_layers) == exported]
-    for label, float_layers, percentile in runs:
+    for label, float_layers, percentiles in runs:
         data = tflite.convert_model(converted, "int8", calibration, (size, size),
-                                    float_layers=float_layers, range_percentile=percentile)
+                                    float_layers=float_layers, range_percentiles=percentiles)
         runtime = TFLiteModel(data, num_threads=1)
         psnr, groups = score(int8_runner(runtime, example))
         rows.append({"variant": label, "float_layers": float_layers,
-                     "range_percentile": percentile,
-                     "zoo_export": set(float_layers) == exported and percentile is not None,
+                     "range_percentiles": percentiles,
+                     "zoo_export": set(float_layers) == exported and percentiles is not None,
                      "psnr_db": psnr,
                      "groups_vs_keras_db": {group: value - keras_groups[group]
                                             for group, value in groups.items()},

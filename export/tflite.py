@@ -27,7 +27,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from export.activation_ranges import PERCENTILE, narrowed_layer_names
+from export.activation_ranges import PERCENTILES, narrowed_layer_names
 
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
 
@@ -83,7 +83,7 @@ def _tensor_names(tflite_bytes):
 
 
 def _int8_calibrated(converter, float_layers, int8_io, representative_data, narrow_layers,
-                     percentile):
+                     percentiles):
     """int8 conversion in two steps, calibrate then quantize, so that between them the
     activations of `narrow_layers` get percentile ranges (`export.activation_ranges`),
     and the nodes of `float_layers` stay float32.
@@ -104,7 +104,7 @@ def _int8_calibrated(converter, float_layers, int8_io, representative_data, narr
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*preserve_all_tensors")
             calibrated = narrow_ranges(calibrated, representative_data(), narrow_layers,
-                                       percentile)
+                                       percentiles)
     # the output tensor keeps its signature name (StatefulPartitionedCall:N), not the
     # layer's, so it is named here: else the final crop runs in int8
     nodes = [name for name in _tensor_names(calibrated)
@@ -117,14 +117,15 @@ def _int8_calibrated(converter, float_layers, int8_io, representative_data, narr
 
 def convert_saved_model(saved_model_dir, quantize="none", representative_data=None,
                         int8_io=False, layer_names=(), float_layers=(), narrow_layers=(),
-                        range_percentile=None):
+                        range_percentiles=None):
     """The .tflite bytes of a SavedModel's `serving_default` signature.
 
     `representative_data` (int8 only): a callable returning an iterable of dicts
     {input name: float32 array of batch 1}. `layer_names` lets an unsupported op's
     error name the Keras layer that made it. `float_layers`: names of layers an int8
     file computes in float32. `narrow_layers`: layers whose int8 activation ranges are
-    the `range_percentile`-th percentiles of their values instead of their min / max.
+    percentile ranges of their values (one of `range_percentiles` each,
+    `export.activation_ranges`) instead of their min / max.
     """
     import tensorflow as tf
 
@@ -157,7 +158,7 @@ def convert_saved_model(saved_model_dir, quantize="none", representative_data=No
             if quantize == "int8" and (float_layers or narrow_layers):
                 return _int8_calibrated(converter, float_layers, int8_io,
                                         representative_data, narrow_layers,
-                                        range_percentile)
+                                        range_percentiles)
             return converter.convert()
     except Exception as error:  # the converter raises several error types
         ops = _unsupported_ops(error, layer_names)
@@ -187,15 +188,16 @@ def check_builtins_only(tflite_bytes):
 
 
 def convert_model(model, quantize="none", representative_data=None, input_size=None,
-                  int8_io=False, float_layers=None, range_percentile=PERCENTILE):
+                  int8_io=False, float_layers=None, range_percentiles=PERCENTILES):
     """.tflite bytes of a zoo model (via a temporary SavedModel at `input_size`).
 
     `float_layers`: names of layers an int8 file computes in float32; default:
     `float_layer_names` plus a preset's own list (`preset_int8_float_layers`, from its
     metadata.json "int8_float_layers"); () quantizes every layer.
-    `range_percentile`: an int8 file's learned activations get the ranges holding this
-    percentile of their calibration values (`export.activation_ranges`); None: their
-    calibrated min / max.
+    `range_percentiles`: an int8 file's learned activations get the range between two
+    percentiles of their calibration values, 100 - p and p for the p of these that
+    rounds the values with the least error (`export.activation_ranges`); (p,) for one
+    fixed p; None: their calibrated min / max.
 
     The batch is fixed at 1: with a free batch dimension the converter leaves shapes
     to be computed at run time (a Conv2DTranspose's output shape among them), and
@@ -221,10 +223,10 @@ def convert_model(model, quantize="none", representative_data=None, input_size=N
         isinstance(layer, DiffusionFill) and layer.name not in float_layers
         for layer in network.layers)
     narrow_layers = (narrowed_layer_names(network)
-                     if quantize == "int8" and range_percentile is not None else ())
+                     if quantize == "int8" and range_percentiles is not None else ())
     # the TFLite forms of the layers that have one (zoo.export_forms)
     with tempfile.TemporaryDirectory() as folder, tflite_forms(int8_stencils=int8_fill):
         saved = write_saved_model(model, Path(folder) / "saved_model", input_size,
                                   batch_size=1)
         return convert_saved_model(saved, quantize, representative_data, int8_io, layers,
-                                   float_layers, narrow_layers, range_percentile)
+                                   float_layers, narrow_layers, range_percentiles)

@@ -7,7 +7,7 @@ import pytest
 
 import zoo
 from export import representative_dataset
-from export.activation_ranges import narrowed_layer_names
+from export.activation_ranges import PERCENTILES, least_error_range, narrowed_layer_names
 from export.signatures import serving_model
 from export.tflite import convert_model, float_layer_names
 
@@ -54,7 +54,7 @@ def test_percentile_ranges_are_narrower_than_min_max_and_cover_zero():
     data = representative_dataset(model, SIZE, count=8)
     narrowed = _activation_ranges(convert_model(model, "int8", data, SIZE))
     calibrated = _activation_ranges(convert_model(model, "int8", data, SIZE,
-                                                  range_percentile=None))
+                                                  range_percentiles=None))
     assert narrowed and narrowed.keys() == calibrated.keys()
     widths = {name: (narrowed[name][1] - narrowed[name][0],
                      calibrated[name][1] - calibrated[name][0]) for name in narrowed}
@@ -62,3 +62,27 @@ def test_percentile_ranges_are_narrower_than_min_max_and_cover_zero():
     assert all(new <= old * (1 + 2 / 255) for new, old in widths.values())
     assert any(new < 0.95 * old for new, old in widths.values())
     assert all(low <= 0 <= high for low, high in narrowed.values())
+
+
+def _grid_error(values, low, high):
+    """Mean squared error of rounding and clipping `values` to 256 levels in [low, high]."""
+    step = (high - low) / 255
+    return np.mean((np.clip(np.round((values - low) / step), 0, 255) * step + low
+                    - values) ** 2)
+
+
+def test_least_error_range_picks_the_candidate_that_rounds_best():
+    rng = np.random.default_rng(0)
+    heavy = rng.laplace(0.0, 1.0, 200_000)  # a tail whose rare values coarsen every step
+    candidates = [tuple(np.percentile(heavy, [100 - p, p])) for p in PERCENTILES]
+    errors = [_grid_error(heavy, low, high) for low, high in candidates]
+    low, high = least_error_range(heavy)
+    assert (low, high) == pytest.approx(candidates[int(np.argmin(errors))])
+    assert heavy.min() < low < 0 < high < heavy.max()
+    assert max(errors) > 1.2 * min(errors)  # the choice matters here
+    # values all above zero and bounded: nearly their whole range, and 0
+    low, high = least_error_range(rng.uniform(1.0, 2.0, 100_000))
+    assert low == 0.0 and high > 1.999
+    # a single candidate is a fixed percentile
+    assert least_error_range(heavy, (99.0,)) == pytest.approx(
+        tuple(np.percentile(heavy, [1.0, 99.0])))

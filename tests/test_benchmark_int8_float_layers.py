@@ -9,6 +9,8 @@ import math
 
 import int8_float_layers
 
+from export.activation_ranges import PERCENTILES
+
 
 def test_variants_keep_nested_float_layers_and_record_their_gap_to_keras(tmp_path, capsys):
     out = tmp_path / "result.json"
@@ -21,7 +23,7 @@ def test_variants_keep_nested_float_layers_and_record_their_gap_to_keras(tmp_pat
     # an untrained model has no preset list: zoo export keeps the output layers, with
     # percentile ranges; the last row is the same file with the calibrated ranges
     assert [row["zoo_export"] for row in files] == [False, True, False, False]
-    assert [row["range_percentile"] for row in files][2:] == [99.99, None]
+    assert [row["range_percentiles"] for row in files][2:] == [list(PERCENTILES), None]
     assert files[3]["float_layers"] == files[1]["float_layers"]
     everything, default, wider, _ = (row["float_layers"] for row in files)
     assert everything == [] and "residual" in default and "smooth_blend" in default
