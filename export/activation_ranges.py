@@ -58,9 +58,10 @@ def least_error_range(values, percentiles=PERCENTILES):
     percentiles of `values` (1-D float array) for each p in `percentiles` (widened to
     hold 0), the one whose grid of `INT8_LEVELS` values, from low to high, rounds and
     clips `values` with the least mean squared error."""
+    # one call for every candidate: each call partitions all of `values`
+    lows_highs = np.percentile(values, [q for p in percentiles for q in (100 - p, p)])
     best = None
-    for percentile in percentiles:
-        low, high = np.percentile(values, [100 - percentile, percentile])
+    for low, high in lows_highs.reshape(-1, 2):
         low, high = min(float(low), 0.0), max(float(high), 0.0)
         step = max(high - low, 1e-12) / (INT8_LEVELS - 1)
         on_grid = np.clip(np.round((values - low) / step), 0, INT8_LEVELS - 1) * step + low
