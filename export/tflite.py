@@ -110,9 +110,33 @@ def _int8_calibrated(converter, float_layers, int8_io, representative_data, narr
     nodes = [name for name in _tensor_names(calibrated)
              if _layer_in(name, float_layers) or name.startswith("StatefulPartitionedCall")
              ] if float_layers else []
+    if nodes:
+        calibrated = _without_float_only_ranges(calibrated, set(nodes))
     return lite_convert.mlir_quantize(
         calibrated, disable_per_channel=converter._experimental_disable_per_channel,
         fully_quantize=int8_io, denylisted_nodes=nodes)
+
+
+def _without_float_only_ranges(calibrated, float_nodes):
+    """`calibrated` with no calibrated range on the tensors of `float_nodes` that only
+    float32 nodes read: those never become int8, and the quantizer's time grows with
+    the square of the kept-float tensors that carry a range (on `unet-inpaint-photos`,
+    whose fill makes 5,500 of them, 47 s against 4 s without, for the same file). A
+    tensor an int8 node reads keeps its range, which sets its quantize step, and so do
+    the graph's inputs and outputs (int8 in files with `int8_io`)."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(calibrated)
+    graph = model.subgraphs[0]
+    names = [tensor.name.decode() for tensor in graph.tensors]
+    kept = {int(index) for index in list(graph.inputs) + list(graph.outputs)}
+    for operator in graph.operators:
+        if not all(names[index] in float_nodes for index in operator.outputs):
+            kept.update(int(index) for index in operator.inputs if index >= 0)
+    for index, tensor in enumerate(graph.tensors):
+        if names[index] in float_nodes and index not in kept:
+            tensor.quantization = None
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
 def convert_saved_model(saved_model_dir, quantize="none", representative_data=None,

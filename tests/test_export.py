@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorflow.lite.tools import flatbuffer_utils
 
 import zoo
 from export import (
@@ -74,9 +75,15 @@ def test_int8_io_records_scales_and_still_matches(models, tmp_path):
     assert report["passed"]
 
 
-def test_int8_keeps_the_hole_fill_in_float32_and_its_holes_match_keras(tmp_path):
+def test_int8_keeps_the_hole_fill_in_float32_and_its_holes_match_keras(tmp_path, monkeypatch):
     """A fill with momentum compounds int8 rounding over its steps; the exporter keeps
     the fill's ops in float32 and quantizes the network around it."""
+    from tensorflow.lite.python import convert as lite_convert
+
+    quantized = []  # the calibrated model as the quantizer gets it
+    quantize = lite_convert.mlir_quantize
+    monkeypatch.setattr(lite_convert, "mlir_quantize", lambda calibrated, **kwargs: (
+        quantized.append(bytes(calibrated)) or quantize(calibrated, **kwargs)))
     model = zoo.create_model("unet", filters=(4, 8), mask_input=True,
                              fill_holes=dict(levels=4, steps=2, biharmonic_steps=8,
                                              momentum=0.9))
@@ -103,6 +110,16 @@ def test_int8_keeps_the_hole_fill_in_float32_and_its_holes_match_keras(tmp_path)
     assert all(input_dtype(op) == np.float32 for op in depthwise + sliced)
     convolutions = [op for op in ops if op["op_name"] == "CONV_2D"]
     assert convolutions and all(input_dtype(op) == np.int8 for op in convolutions)
+    # only the fill's tensors that the int8 network reads keep a calibrated range (the
+    # quantizer's time grows with the square of the float32 tensors that have one)
+    graph = flatbuffer_utils.convert_bytearray_to_object(quantized[0]).subgraphs[0]
+    names = [tensor.name.decode() for tensor in graph.tensors]
+    in_fill = {index for index, name in enumerate(names) if "diffusion_fill" in name}
+    read_outside = {index for op in graph.operators if not set(op.outputs) <= in_fill
+                    for index in op.inputs}
+    ranged = {index for index in in_fill if graph.tensors[index].quantization is not None
+              and graph.tensors[index].quantization.min is not None}
+    assert len(in_fill) > 100 and ranged and ranged <= read_outside
 
 
 def _fill_steps(fill, first_level=0, last_level=None):
