@@ -39,22 +39,24 @@ CLOSING = {
                "sizes, so that it labels shapes at any scale",
     "generate": "train longer: this preset saw {steps:,} steps on a CPU; the shipped recipe "
                 "runs 3,000",
-    "latency": "latency: fewer filters per level, retrained after narrowing. At 256 x 256 on "
-               "one thread an int8 U-Net at the repair U-Nets' width (16-128 filters) takes "
-               "81-88 ms, 58-67 ms at 12-96 and 28-33 ms at 8-64, next to 72 ms for "
-               "biharmonic on a medium stroke mask in the same run "
-               "(`python benchmarks/unet_width_latency.py`). Narrowing costs quality at equal "
-               "steps: the shapes segmenter at 8-64 reached validation IoU 0.958 after 3,200 "
-               "steps, against 0.982 at 16-128",
+    "latency": "latency: fewer float32 layers, a cheaper fill, fewer filters. An inpainter's "
+               "in-graph fill takes about 29 ms of its int8 file at 256 x 256 on one thread "
+               "(20 ms with `taper = 2`, `python benchmarks/fill_export_time.py`), and each "
+               "decoder level kept in float32 adds to the network's int8 time "
+               "(`python benchmarks/int8_float_layers.py --preset PRESET` scores and times "
+               "the lists on validation crops); halving every level's filters took an "
+               "int8 inpainting U-Net to 0.58x the time (16-32-64-128 against "
+               "32-64-128-256, `training/recipes/unet_inpaint_photos.toml`), retrained "
+               "after narrowing",
     "int8_quality": "int8 fidelity: keep in float32 the layers where the int8 error is made "
                     "(metadata.json's `int8_float_layers`, chosen on validation crops with "
                     "`python benchmarks/int8_float_layers.py --preset PRESET --variant "
                     "LAYER,LAYER`; docs/benchmarks.md, \"int8 against Keras\"), or fine-tune "
                     "with the int8 rounding simulated in training",
-    "big_photo": "big photos: the network's own cost, about 2.1 microseconds per pixel it runs "
-                 "on one thread (tiles sized to the holes already run it on 2.8 MP of the "
-                 "12 MP photo, docs/benchmarks.md), and TensorFlow's 5-6 s import: a "
-                 "narrower network, and an int8 TFLite path for `zoo predict`",
+    "big_photo": "big photos: TensorFlow's 5-6 s import and the model's cost on the tiles "
+                 "that hold a hole (2.8 MP of the 12 MP photo; a quarter of the network's "
+                 "multiply-adds did not lower it, docs/benchmarks.md): an int8 TFLite path "
+                 "for `zoo predict`, without TensorFlow",
 }
 
 
