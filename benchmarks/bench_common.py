@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.image_io import write_json  # noqa: F401 - the benchmarks' atomic JSON writer
+from zoo_lite.image_io import write_json  # noqa: F401 - the benchmarks' atomic JSON writer
 
 
 def machine_info(**extra):

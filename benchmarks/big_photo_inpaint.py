@@ -28,7 +28,7 @@ from PIL import Image
 
 from training.masks import stroke_mask
 from training.photo_data import photo_arrays
-from zoo.image_io import write_json
+from zoo_lite.image_io import write_json
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results" / "big_photo_inpaint.json"

@@ -565,7 +565,7 @@ def main(argv=None):
               f"{floor['fid']:.4f}, KID {floor['kid_mean']:.5f} +- {floor['kid_std']:.5f}, "
               f"SWD {floor['swd']['mean']:.4f}", flush=True)
     if args.out:
-        from zoo.image_io import write_json
+        from zoo_lite.image_io import write_json
 
         write_json({"command": " ".join(sys.argv), "results": results}, args.out)
 

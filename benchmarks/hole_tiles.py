@@ -1,5 +1,5 @@
 """How much context an inpainter's tile needs, by hole width: the measurement behind
-`zoo.hole_tiles.HOLE_TILINGS`.
+`zoo_lite.hole_tiles.HOLE_TILINGS`.
 
     python benchmarks/hole_tiles.py [--preset unet-inpaint-photos] [--widths 9 18]
 

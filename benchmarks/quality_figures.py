@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.image_io import colorize_labels, save_png, tile, to_rgb8
+from zoo_lite.image_io import colorize_labels, save_png, tile, to_rgb8
 
 LABEL_HEIGHT = 14
 

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from training import model_cards, result_tables
-from zoo.image_io import replaced_on_success
+from zoo_lite.image_io import replaced_on_success
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = (ROOT / "README.md", ROOT / "docs" / "benchmarks.md")

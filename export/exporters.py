@@ -29,7 +29,7 @@ from export.signatures import (
     serving_model,
 )
 from export.verify import VerificationFailed, compare, format_report, weakest_psnr_db
-from zoo.image_io import write_json
+from zoo_lite.image_io import write_json
 
 VERIFY_EXAMPLES = 4
 

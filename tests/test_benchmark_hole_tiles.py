@@ -1,10 +1,10 @@
 """benchmarks/hole_tiles.py draws the stroke widths it is asked for: the strokes behind
-each row of `zoo.hole_tiles.HOLE_TILINGS` fall into that row's group."""
+each row of `zoo_lite.hole_tiles.HOLE_TILINGS` fall into that row's group."""
 
 import numpy as np
 from hole_tiles import CROP, stroke_cover
 
-from zoo.hole_tiles import HOLE_TILINGS, holes_by_tiling
+from zoo_lite.hole_tiles import HOLE_TILINGS, holes_by_tiling
 
 
 def test_each_measured_width_band_lands_in_its_own_tiling_row():

@@ -7,8 +7,9 @@ import pytest
 import zoo
 import zoo.inference as inference
 from tests import harness
-from zoo.hole_tiles import HOLE_TILINGS, holes_by_tiling
 from zoo.metrics import image_psnr
+from zoo_lite import tiles
+from zoo_lite.hole_tiles import HOLE_TILINGS, holes_by_tiling
 
 pytestmark = pytest.mark.xdist_group("hole_tiles")  # the module's model is built once
 
@@ -89,9 +90,9 @@ def test_windows_are_split_into_calls_of_equal_size(inpainter, monkeypatch):
         return predict(model, x)
 
     monkeypatch.setattr(inference, "_predict", recording_predict)
-    monkeypatch.setattr(inference, "PIXELS_PER_CALL", 10 * 64 * 64)
+    monkeypatch.setattr(tiles, "PIXELS_PER_CALL", 10 * 64 * 64)
     inference.apply_to_image(inpainter, image, mask, tile=64, overlap=16)
     assert 300 % inference.size_factor(inpainter) == 0  # no padding
-    windows = len(inference._starts(300, 64, 32)) ** 2
+    windows = len(tiles.tile_starts(300, 64, 32)) ** 2
     assert len(seen) == -(-windows // 10) and len(set(seen)) == 1
     assert sum(seen) - windows < len(seen)  # at most one filler window per call

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo.image_io import (
+from zoo_lite.image_io import (
     colorize_labels,
     image_grid,
     replaced_on_success,

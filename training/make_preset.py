@@ -32,8 +32,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from zoo.image_io import replaced_on_success, write_json
 from zoo.metrics import psnr_of_mse
+from zoo_lite.image_io import replaced_on_success, write_json
 
 GOLDEN_SIZE = 32  # every preset's depth divides it; small enough to run in CI instantly
 

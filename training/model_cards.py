@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 from training import result_tables
-from zoo.image_io import replaced_on_success, write_json
 from zoo.presets import PRESETS_DIR, metadata
+from zoo_lite.image_io import replaced_on_success, write_json
 
 # Inpainting: masked PSNR above the best classical peer, per stroke width and on the box,
 # by architecture: (target, aim) in dB. The autoencoder family must be at least level.

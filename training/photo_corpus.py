@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from training.containers import read_eet, read_rcc
-from zoo.image_io import replaced_on_success, save_png
+from zoo_lite.image_io import replaced_on_success, save_png
 
 MANIFEST = Path(__file__).with_name("photo_manifest.json")
 SPLITS = ("train", "validation", "test")

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from training.photo_corpus import MANIFEST, default_root, split_images
-from zoo.image_io import replaced_on_success
+from zoo_lite.image_io import replaced_on_success
 
 PACK_SPLITS = ("train", "validation")
 

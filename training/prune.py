@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from training.snapshot import curve_sidecar, source_curve
-from zoo.image_io import write_json
+from zoo_lite.image_io import write_json
 
 CONVOLUTIONS = ("Conv2D", "Conv2DTranspose")
 

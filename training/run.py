@@ -44,8 +44,8 @@ from training.recipe import RecipeError, parse_recipe
 from training.snapshot import WARM_START_CURVE, source_curve
 from training.sources import open_source
 from training.tasks import Degradation, model_image_shape, task_of
-from zoo.image_io import replaced_on_success, write_json
 from zoo.inference import takes_noise_level
+from zoo_lite.image_io import replaced_on_success, write_json
 
 
 @dataclasses.dataclass

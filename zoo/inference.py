@@ -9,10 +9,12 @@ tile's interior is kept, and tiles overlap by the model's receptive radius (meas
 to know the tile size. With a mask, only the tiles that hold a hole are run: the rest of
 an inpainter's output is the image itself, so a large photo with a few strokes costs
 about as much as its strokes' neighbourhoods. An inpainter with global context (the
-in-graph fill) runs thin holes in smaller tiles than wide ones (`zoo.hole_tiles`).
+in-graph fill) runs thin holes in smaller tiles than wide ones (`zoo_lite.hole_tiles`).
 """
 
 import numpy as np
+
+from zoo_lite.tiles import fill_by_hole_width, pad_to_multiple, run_tiled
 
 DEFAULT_TILE = 512    # pixels per tile side; bounds memory on large photos
 # Context kept on every side of a tile's written part when the model's receptive field
@@ -84,10 +86,6 @@ def _takes_mask(model):
     return isinstance(model.input, dict) and "mask" in model.input
 
 
-def _pad_amount(size, factor):
-    return (-size) % factor
-
-
 def _range_hint(low, high):
     return " (8-bit values? divide by 255)" if 1.0 < high <= 255.0 and low >= 0.0 else ""
 
@@ -155,13 +153,6 @@ def _image_input(model):
 
 def _model_channels(model):
     return _image_input(model).shape[-1]
-
-
-def _starts(size, tile, step):
-    if size <= tile:
-        return [0]
-    starts = list(range(0, size - tile, step))
-    return starts + [size - tile]
 
 
 def _inputs(images, masks, noise_level):
@@ -258,92 +249,19 @@ def apply_to_image(model, image, mask=None, tile=None, overlap=None, sigma=None)
     sized_to_holes = mask is not None and tile is None and overlap is None
     tile = tile or preferred_tile(model)
     tile = max(factor, tile - tile % factor)
-    pad = ((0, _pad_amount(height, factor)), (0, _pad_amount(width, factor)))
-    padded = np.pad(image, (*pad, (0, 0)), mode="reflect" if min(height, width) > 1 else "edge")
-    padded_mask = None if mask is None else np.pad(mask, (*pad, (0, 0)))
+    padded, pad = pad_to_multiple(image, factor)
+    padded_mask = None if mask is None else np.pad(mask, pad)
     full_h, full_w = padded.shape[:2]
     if overlap is None and max(full_h, full_w) > tile:  # measured only when tiles are needed
         overlap = tile_overlap(model)
         tile = max(tile, 4 * overlap)
     if full_h <= tile and full_w <= tile:
         return _run(model, padded, padded_mask, noise_level)[:height, :width]
+
+    def run_batch(images, masks):
+        return _predict(model, _inputs(images, masks, noise_level))
+
     if sized_to_holes and receptive_radius(model) is None:
-        return _tiled_by_hole_width(model, padded, padded_mask, tile, overlap,
-                                    factor)[:height, :width]
-    return _tiled(model, padded, padded_mask, tile, overlap, noise_level)[:height, :width]
-
-
-def _tiled_by_hole_width(model, image, mask, tile, overlap, factor):
-    """An inpainter with global context, in tiles sized to each hole's width
-    (`zoo.hole_tiles`): the default `tile` and `overlap` for the widest holes."""
-    from zoo.hole_tiles import holes_by_tiling
-
-    output = image.copy()
-    for tiling, holes in holes_by_tiling(mask[..., 0] > 0):
-        group_tile, group_overlap = tiling or (tile, overlap)
-        group_tile = max(factor, group_tile - group_tile % factor)
-        group_overlap = -(-group_overlap // factor) * factor
-        _tiled(model, image, mask, group_tile, group_overlap, None, holes=holes,
-               output=output)
-    return output
-
-
-# Pixels per model call when tiling: bounds the activations' memory whatever the tile
-# side (16 tiles of 256 x 256, 4 of 512 x 512).
-PIXELS_PER_CALL = 16 * 256 * 256
-
-
-def _tiled(model, image, mask, tile, overlap, noise_level, holes=None, output=None):
-    """The model's output for `image` (H, W, C) run in tiles of `tile` pixels keeping
-    `overlap` of context; with a mask, only the tiles whose written part holds a hole.
-    `holes` (H, W) bool: fill only these hole pixels, writing them into `output` (an
-    inpainter's result so far); by default every hole, into a copy of the image."""
-    full_h, full_w = image.shape[:2]
-    tile_h, tile_w = min(tile, full_h), min(tile, full_w)
-    overlap = min(overlap, tile_h // 4, tile_w // 4)  # tile_h < tile: one tile that way
-    corners = [(top, left) for top in _starts(full_h, tile_h, tile_h - 2 * overlap)
-               for left in _starts(full_w, tile_w, tile_w - 2 * overlap)]
-    kept = [_kept_part(top, left, tile_h, tile_w, full_h, full_w, overlap)
-            for top, left in corners]
-    if mask is not None:
-        # An inpainter returns known pixels unchanged (it composites): only tiles whose
-        # kept part holds a hole need the network, the rest of the output is the image.
-        if holes is None:
-            holes = mask[..., 0] > 0
-        if output is None:
-            output = image.copy()
-        runs = [i for i, (rows, cols) in enumerate(kept) if holes[rows, cols].any()]
-        corners, kept = [corners[i] for i in runs], [kept[i] for i in runs]
-    # calls of equal size (the last one filled up to it: one traced shape), each within
-    # PIXELS_PER_CALL
-    calls = -(-len(corners) // max(1, PIXELS_PER_CALL // (tile_h * tile_w)))
-    batch = max(1, -(-len(corners) // max(1, calls)))
-    for first in range(0, len(corners), batch):
-        chunk = corners[first:first + batch]
-        windows = [(slice(t, t + tile_h), slice(lf, lf + tile_w)) for t, lf in chunk]
-        windows += windows[-1:] * (batch - len(windows))
-        masks = None if mask is None else np.stack([mask[w] for w in windows])
-        x = _inputs(np.stack([image[w] for w in windows]), masks, noise_level)
-        results = _predict(model, x)[:len(chunk)]
-        if output is None:
-            output = np.zeros((full_h, full_w, results.shape[-1]), np.float32)
-        for (top, left), (rows, cols), result in zip(chunk, kept[first:first + batch],
-                                                     results, strict=True):
-            result = result[rows.start - top:rows.stop - top,
-                            cols.start - left:cols.stop - left]
-            if holes is None:
-                output[rows, cols] = result
-            else:
-                written = holes[rows, cols]
-                output[rows, cols][written] = result[written]
-    return output
-
-
-def _kept_part(top, left, tile_h, tile_w, full_h, full_w, overlap):
-    """The (rows, cols) slices of the image a tile writes: its interior, and its own
-    side at the image's edges."""
-    y0 = 0 if top == 0 else overlap
-    x0 = 0 if left == 0 else overlap
-    y1 = tile_h if top + tile_h == full_h else tile_h - overlap
-    x1 = tile_w if left + tile_w == full_w else tile_w - overlap
-    return slice(top + y0, top + y1), slice(left + x0, left + x1)
+        return fill_by_hole_width(run_batch, padded, padded_mask, tile, overlap,
+                                  factor)[:height, :width]
+    return run_tiled(run_batch, padded, padded_mask, tile, overlap)[:height, :width]

@@ -24,8 +24,8 @@ import functools
 
 import numpy as np
 
-from zoo import image_io
-from zoo.image_io import tile, to_rgb8
+from zoo_lite import image_io
+from zoo_lite.image_io import tile, to_rgb8
 
 MAX_LISTED = 20         # layer names quoted in an error message
 MIN_TILE_SIDE = 48      # feature_map_grid upscales (nearest) small maps to about this size

@@ -39,8 +39,8 @@ def _inpaint(photo, out, log):
 
     import zoo
     from training.masks import random_mask
-    from zoo.image_io import image_grid, save_png, to_rgb8
     from zoo.inference import apply_to_image
+    from zoo_lite.image_io import image_grid, save_png, to_rgb8
 
     mask = random_mask(np.random.default_rng(0), DEMO_SIZE, DEMO_SIZE, "medium",
                        (0.10, 0.15)).astype(np.float32)
@@ -66,8 +66,8 @@ def _inpaint(photo, out, log):
 def _denoise(photo, out, log):
     import zoo
     from training.degradations import add_gaussian_noise
-    from zoo.image_io import image_grid, save_png, to_rgb8
     from zoo.inference import apply_to_image
+    from zoo_lite.image_io import image_grid, save_png, to_rgb8
 
     noisy = add_gaussian_noise(np.random.default_rng(0), photo,
                                (NOISE_SIGMA, NOISE_SIGMA))[0]
@@ -112,7 +112,7 @@ def _export(out, log):
 
 def run_demo(out, log=print):
     """Run every step into the folder `out`; returns the numbers (also in demo.json)."""
-    from zoo.image_io import write_json
+    from zoo_lite.image_io import write_json
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

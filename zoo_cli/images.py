@@ -70,7 +70,7 @@ def cmd_images(args):
     from training.degradations import add_gaussian_noise
     from training.images import center_square
     from training.masks import random_mask
-    from zoo.image_io import make_folder, save_png
+    from zoo_lite.image_io import make_folder, save_png
 
     if args.count is not None and args.count < 1:
         raise ValueError(f"--count must be at least 1; got {args.count}.")

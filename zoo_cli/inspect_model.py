@@ -71,7 +71,7 @@ def inspect_model(name, image_path=None, output=None, layers=None, mask_path=Non
     summary dict: model, network, input size, layers, output path (and stats)."""
     from training.image_folder import load_image
     from zoo import visualize
-    from zoo.image_io import to_rgb8
+    from zoo_lite.image_io import to_rgb8
 
     if output is None:
         raise ValueError("give -o OUTPUT.png for the feature-map picture.")

@@ -131,7 +131,7 @@ def check_output(path, force, inputs=()):
 
 
 def _output_rgb8(task, output):
-    from zoo.image_io import colorize_labels, to_rgb8
+    from zoo_lite.image_io import colorize_labels, to_rgb8
 
     if task == "segment":
         return colorize_labels(np.argmax(output, axis=-1)[None])[0]
@@ -147,9 +147,9 @@ def predict_file(name, input_path, output_path, mask_path=None, tile=None, sigma
     Returns a summary dict."""
     from training.image_folder import load_image
     from training.tasks import task_of
-    from zoo.image_io import save_png
     from zoo.inference import apply_to_image, noise_level_for
     from zoo.presets import load_preset_or_file
+    from zoo_lite.image_io import save_png
 
     check_output(output_path, force, inputs=(input_path, mask_path))
     if tile is not None and tile < 1:
@@ -204,7 +204,7 @@ def generate_grid(name, count, seed, output_path):
     """`count` samples of the generator preset `name` tiled into a PNG."""
     import zoo
     from training.tasks import task_of
-    from zoo.image_io import save_png, tile, to_rgb8
+    from zoo_lite.image_io import save_png, tile, to_rgb8
 
     if count < 1:
         raise ValueError(f"-n must be >= 1, got {count}.")
