@@ -82,6 +82,17 @@ def tile_overlap(model):
     return -(-radius // factor) * factor
 
 
+def large_image_tiling(model, tile=None):
+    """(tile, overlap) that `apply_to_image` runs an image larger than `tile` (default
+    `preferred_tile(model)`) in when no overlap is given: the tile rounded down to a
+    multiple of the size factor and widened to at least 4 x `tile_overlap(model)`."""
+    factor = size_factor(model)
+    tile = tile or preferred_tile(model)
+    tile = max(factor, tile - tile % factor)
+    overlap = tile_overlap(model)
+    return max(tile, 4 * overlap), overlap
+
+
 def _takes_mask(model):
     return isinstance(model.input, dict) and "mask" in model.input
 
@@ -253,8 +264,7 @@ def apply_to_image(model, image, mask=None, tile=None, overlap=None, sigma=None)
     padded_mask = None if mask is None else np.pad(mask, pad)
     full_h, full_w = padded.shape[:2]
     if overlap is None and max(full_h, full_w) > tile:  # measured only when tiles are needed
-        overlap = tile_overlap(model)
-        tile = max(tile, 4 * overlap)
+        tile, overlap = large_image_tiling(model, tile)
     if full_h <= tile and full_w <= tile:
         return _run(model, padded, padded_mask, noise_level)[:height, :width]
 

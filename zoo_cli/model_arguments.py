@@ -67,6 +67,13 @@ def add_preset_parsers(subparsers):
     p.add_argument("--tile", type=whole_number(1, MAX_SIDE),
                    help="tile side (default: the one the preset was "
                    "validated with, see its metadata.json inference_tile)")
+    p.add_argument("--runtime", choices=("auto", "keras", "tflite"), default="auto",
+                   help="inpainting presets that ship TFLite tiles (metadata.json "
+                        "\"tflite_tiles\"; unet-inpaint-photos does): "
+                        "tflite fills a photo larger than the preset's tile through "
+                        "these int8 files, without importing Keras or TensorFlow (the "
+                        "Keras result up to int8 rounding; TF_NUM_INTRAOP_THREADS sets "
+                        "its threads); auto (default) does so where it can, keras never")
     p.set_defaults(run="zoo_cli.predict:cmd_predict")
 
     p = subparsers.add_parser(

@@ -95,6 +95,12 @@ def _folder(name):
     return PRESETS_DIR / name if name in preset_names() else Path(name)
 
 
+def preset_folder(name):
+    """The folder of the preset `name` (a shipped preset's name or a preset folder's
+    path), a PresetError for an unknown one."""
+    return _folder(_preset_name(name))
+
+
 def _label(name):
     """The preset's name as its files call it: the folder's name."""
     return _folder(name).name
