@@ -96,21 +96,35 @@ def test_inpainting_targets_follow_the_family():
     assert "**missed by 0.20 dB**" in line
 
 
-def test_big_photo_verdict_compares_the_command_with_biharmonic(tmp_path):
+def test_big_photo_verdict_compares_the_command_with_biharmonics_whole_job(tmp_path):
     def row(seconds):
         return {"seconds": seconds, "peak_mib": 2000.0, "process_seconds": seconds + 1}
 
     result = {"command": "python benchmarks/big_photo_inpaint.py --preset inp",
-              "size": [4000, 3000], "hole_fraction": 0.0111,
-              "results": {"scikit-image biharmonic": row(3.5), "zoo predict inp": row(17.6),
+              "size": [4000, 3000], "hole_fraction": 0.0111, "auto_vs_keras_hole_psnr": 48.2,
+              "results": {"scikit-image biharmonic": row(3.5),
+                          "scikit-image biharmonic, whole job": row(5.5),
+                          "zoo predict inp": row(6.1),
+                          "zoo predict inp --runtime keras": row(17.6),
                           "apply_to_image inp": row(9.4)}}
     path = tmp_path / "big_photo_inpaint.json"
     path.write_text(json.dumps(result))
     (line,) = model_cards.big_photo_verdict("inp", path)
-    assert "`zoo predict` 17.6 s" in line and "alone 9.4 s" in line and "vs 3.5 s" in line
+    assert "`zoo predict` 6.1 s" in line and "`--runtime keras` 17.6 s" in line
+    assert "alone 9.4 s" in line and "48.2 dB" in line
+    assert "vs 5.5 s for scikit-image biharmonic doing the same job" in line
+    assert "the call alone 3.5 s" in line
     assert "12 MP photo (4000 x 3000) with 1.11 %" in line and "**missed**" in line
-    result["results"]["zoo predict inp"] = row(3.0)
+    assert "Masked PSNR" not in line  # a run that did not score the holes
+    result["results"]["zoo predict inp"] = {**row(5.0), "hole_psnr": 40.5}
+    result["results"]["scikit-image biharmonic, whole job"]["hole_psnr"] = 40.9
+    path.write_text(json.dumps(result))
+    assert "40.50 dB against biharmonic's 40.90" in model_cards.big_photo_verdict("inp", path)[0]
+    result["results"]["zoo predict inp"] = row(5.0)  # slower than the call, faster than the job
     path.write_text(json.dumps(result))
     assert "**met**" in model_cards.big_photo_verdict("inp", path)[0]
     assert model_cards.big_photo_verdict("other", path) == []  # not run on that preset
+    del result["results"]["scikit-image biharmonic, whole job"]  # a run before the job rows
+    path.write_text(json.dumps(result))
+    assert model_cards.big_photo_verdict("inp", path) == []
     assert model_cards.big_photo_verdict("inp", tmp_path / "absent.json") == []
