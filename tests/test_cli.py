@@ -42,15 +42,18 @@ def test_the_module_entry_point_prints_help():
 
 @pytest.mark.parametrize("verbose", [False, True])
 def test_native_tensorflow_lines_only_with_verbose(verbose, tmp_path):
-    # predict imports TensorFlow before it finds the image missing: TF's C++ start-up
-    # lines (oneDNN, CUDA, absl) are written then, straight to descriptor 2
+    # predict loads the Keras model, importing TensorFlow, before it decodes the image:
+    # TF's C++ start-up lines (oneDNN, CUDA, absl) are written then, straight to
+    # descriptor 2
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a PNG")
     argv = [*(["--verbose"] if verbose else []), "predict", "unet-denoise-natural",
-            str(tmp_path / "missing.png"), "-o", str(tmp_path / "out.png")]
+            str(broken), "-o", str(tmp_path / "out.png")]
     done = subprocess.run([sys.executable, "-m", "zoo_cli", *argv],
                           capture_output=True, text=True, timeout=120)
     lines = done.stderr.strip().splitlines()
-    assert done.returncode == 2 and lines[-1].startswith("zoo: error: No such image"), \
-        done.stderr
+    assert done.returncode == 2 and lines[-1].startswith(f"zoo: error: image {broken} "
+                                                         "cannot be read"), done.stderr
     assert (len(lines) > 1) == verbose, done.stderr
 
 
