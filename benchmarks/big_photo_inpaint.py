@@ -16,7 +16,7 @@ resident memory, so no run inherits another's:
   with `--runtime keras` (TensorFlow's import and graph traces included);
 - `apply_to_image` alone on the loaded preset, its graphs traced within the call.
 `apply_to_image` and the TFLite tiles run the network only on the tiles that hold a
-hole. Prints a table and writes benchmarks/results/big_photo_inpaint.json.
+hole. Prints a table and writes benchmarks/results/big_photo_inpaint/PRESET.json.
 """
 
 import argparse
@@ -38,7 +38,7 @@ from zoo.metrics import image_psnr
 from zoo_lite.image_io import PNG_COMPRESS_LEVEL, write_json
 
 BENCH_DIR = Path(__file__).resolve().parent
-RESULTS = BENCH_DIR / "results" / "big_photo_inpaint.json"
+RESULTS = BENCH_DIR / "results" / "big_photo_inpaint"  # PRESET.json
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
                                      "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
                                      "TF_NUM_INTEROP_THREADS")}
@@ -144,7 +144,7 @@ def run_child(code, env_extra):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="unet-inpaint-natural")
+    parser.add_argument("--preset", default="unet-inpaint-photos")
     parser.add_argument("--megapixels", type=float, default=12.0)
     parser.add_argument("--hole-fraction", type=float, default=0.01)
     parser.add_argument("--skip-biharmonic", action="store_true")
@@ -206,7 +206,7 @@ def main():
                    "child's wall time; 'hole_psnr' masked PSNR (dB) against the photo",
         "auto_vs_keras_hole_psnr": tflite_vs_keras,
         "results": rows,
-    }, RESULTS)
+    }, RESULTS / f"{args.preset}.json")
 
 
 if __name__ == "__main__":

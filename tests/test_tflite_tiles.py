@@ -1,6 +1,7 @@
 """A preset's TFLite tiles (`zoo_lite.tflite_tiles`): the result of `apply_to_image` up to
 int8 rounding, without Keras; checked files; `zoo predict --runtime`."""
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -81,15 +82,18 @@ def test_the_shipped_tiles_give_the_keras_result_up_to_int8_rounding(photo_and_m
     assert np.abs(lite[holes] - image[holes]).mean() > 0.05  # the holes were filled
 
 
-def test_the_manifest_matches_the_preset():
+@pytest.mark.parametrize("name", [PRESET, "inpainter-photos"])
+def test_the_manifest_matches_the_preset(name):
     import zoo
     from export.preset_tiles import tiling_of
 
-    folder = tiles_folder(PRESET)
+    folder = tiles_folder(name)
     meta = json.loads((folder / "metadata.json").read_text())
     entry = meta["tflite_tiles"]
     assert entry["weights_sha256"] == meta["sha256"]
-    tiling = tiling_of(zoo.load(PRESET, compile=False))
+    for side in entry["files"].values():
+        assert hashlib.sha256((folder / side["file"]).read_bytes()).hexdigest() == side["sha256"]
+    tiling = tiling_of(zoo.load(name, compile=False))
     assert [int(side) for side in entry["files"]] == tiling.pop("sides")
     assert {key: entry[key] for key in tiling} == tiling
     assert min(e["hole_psnr_vs_keras_db"] for e in entry["vs_keras"].values()) > LEAST_HOLE_PSNR
@@ -150,7 +154,7 @@ def test_runtime_tflite_says_why_it_cannot_run(tmp_path, photo_and_mask):
     small_mask = _save_rgb(mask[:200, :200, 0], tmp_path / "small_mask.png")
     out = tmp_path / "out.png"
     cases = [([PRESET, str(small), "--mask", str(small_mask)], "at least 256 px"),
-             (["inpainter-photos", str(small), "--mask", str(small_mask)],
+             (["unet-inpaint-natural", str(small), "--mask", str(small_mask)],
               "ships no TFLite tiles"),
              ([PRESET, str(small), "--mask", str(small_mask), "--tile", "128"], "--tile")]
     for argv, message in cases:

@@ -180,16 +180,18 @@ def int8_quality_verdict(results, name):
         + f". Target within {INT8_TOLERANCE_DB} dB: **{verdict}**."]
 
 
-BIG_PHOTO_RESULT = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / \
-    "big_photo_inpaint.json"
+BIG_PHOTO_RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / \
+    "big_photo_inpaint"
 
 
-def big_photo_verdict(name, path=BIG_PHOTO_RESULT):
+def big_photo_verdict(name, path=None):
     """`zoo predict` on a 12 MP photo with strokes against biharmonic on the same photo and
     mask (`benchmarks/big_photo_inpaint.py`), where that benchmark last ran this preset.
     The verdict compares like with like: the command against biharmonic's whole job (its
     imports, reading the photo and mask PNGs, the fill, writing the result PNG); the
-    call alone is reported beside it."""
+    call alone is reported beside it. `path`: the result file (default: the preset's in
+    BIG_PHOTO_RESULTS)."""
+    path = path or BIG_PHOTO_RESULTS / f"{name}.json"
     if not path.is_file():
         return []
     result = json.loads(path.read_text())
