@@ -66,12 +66,13 @@ def default_threads():
 
 
 class TFLiteTiles:
-    """The TFLite tiles of the preset folder `folder` (its metadata.json must list
-    them: `tile_manifest`). Each file's sha256 is checked when it is first used."""
+    """The TFLite tiles of a preset: a shipped preset's name or a preset folder (its
+    metadata.json must list them: `tile_manifest`). Each file's sha256 is checked when
+    it is first used."""
 
-    def __init__(self, folder, num_threads=None):
-        self.folder = Path(folder)
-        meta = _metadata(folder)
+    def __init__(self, preset, num_threads=None):
+        self.folder = tiles_folder(str(preset)) or Path(preset)
+        meta = _metadata(self.folder)
         manifest = meta.get("tflite_tiles")
         if not manifest:
             raise ValueError(f"preset {self.folder.name} ships no TFLite tiles.")
