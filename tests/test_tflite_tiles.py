@@ -82,6 +82,19 @@ def test_the_shipped_tiles_give_the_keras_result_up_to_int8_rounding(photo_and_m
     assert np.abs(lite[holes] - image[holes]).mean() > 0.05  # the holes were filled
 
 
+def test_an_8_bit_photo_gives_the_float_result_rounded(photo_and_mask):
+    from zoo_lite.image_io import to_rgb8
+
+    image, mask = photo_and_mask
+    image8 = to_rgb8(image[None])[0]
+    tiles = TFLiteTiles(PRESET)
+    filled8 = tiles.fill(image8, mask)
+    assert filled8.dtype == np.uint8
+    np.testing.assert_array_equal(filled8, to_rgb8(tiles.fill(image8 / np.float32(255),
+                                                              mask)[None])[0])
+    assert (filled8 != image8)[mask[..., 0] > 0].any()
+
+
 @pytest.mark.parametrize("name", [PRESET, "inpainter-photos"])
 def test_the_manifest_matches_the_preset(name):
     import zoo

@@ -190,10 +190,27 @@ def _tflite_tiles(name, runtime, mask_path, tile, sigma):
     return TFLiteTiles(folder)
 
 
+def _read_rgb8(input_path):
+    """(H, W, 3) uint8 of an 8-bit RGB file, EXIF orientation applied, or None for any
+    other file (`load_image` then reads it, or names what is wrong with it)."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(input_path) as image:
+            if image.mode != "RGB":
+                return None
+            return np.array(ImageOps.exif_transpose(image))
+    except Exception:  # Pillow raises many types for a bad file; _read_image reports it
+        return None
+
+
 def _fill_with_tiles(tiles, input_path, mask, mask_path, runtime):
-    """The filled image (H, W, C) from the TFLite tiles, or None where the photo is too
-    small for them (and `runtime` is auto)."""
-    image = _read_image(input_path, tiles.channels)
+    """The filled image (H, W, C) from the TFLite tiles, uint8 for an 8-bit RGB file
+    (the float path's result rounded to 8 bits, without a float copy of the photo), else
+    float32; None where the photo is too small for them (and `runtime` is auto)."""
+    image = _read_rgb8(input_path) if tiles.channels == 3 else None
+    if image is None:
+        image = _read_image(input_path, tiles.channels)
     _check_mask_size(mask, mask_path, image)
     if not tiles.takes(*image.shape[:2]):
         if runtime == "tflite":
@@ -201,7 +218,8 @@ def _fill_with_tiles(tiles, input_path, mask, mask_path, runtime):
                              f"{max(tiles.files)} px a side and over {tiles.tile} px one "
                              "way; use --runtime keras.")
         return None
-    return tiles.fill(image * (1.0 - mask), mask)
+    image[mask[..., 0] > 0] = 0  # the holes blanked, as the Keras path's image * (1 - mask)
+    return tiles.fill(image, mask)
 
 
 def predict_file(name, input_path, output_path, mask_path=None, tile=None, sigma=None,
@@ -229,7 +247,8 @@ def predict_file(name, input_path, output_path, mask_path=None, tile=None, sigma
     output = None if tiles is None else _fill_with_tiles(tiles, input_path, mask,
                                                          mask_path, runtime)
     if output is not None:
-        save_png(to_rgb8(output[None])[0], output_path)
+        save_png(output if output.dtype == np.uint8 else to_rgb8(output[None])[0],
+                 output_path)
         height, width = output.shape[:2]
         return {"preset": name, "task": "inpaint", "input": str(input_path),
                 "output": str(output_path), "size": [width, height], "runtime": "tflite"}

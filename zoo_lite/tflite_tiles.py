@@ -113,20 +113,30 @@ class TFLiteTiles:
         return self._models[side]
 
     def run_batch(self, images, masks):
-        """(B, t, t, C) images and (B, t, t, 1) masks -> (B, t, t, C), through the file
-        of side t."""
-        return self._model(images.shape[1]).predict({"image": images, "mask": masks})
+        """(B, t, t, C) images, float32 in [0, 1] or uint8, and (B, t, t, 1) masks ->
+        (B, t, t, C) outputs of the images' dtype, through the file of side t. uint8
+        images are divided by 255 and the outputs rounded back as
+        `zoo_lite.image_io.to_rgb8` rounds, tile by tile: a 12 MP photo is then never
+        held in float32."""
+        model = self._model(images.shape[1])
+        if images.dtype != np.uint8:
+            return model.predict({"image": images, "mask": masks})
+        outputs = model.predict({"image": images.astype(np.float32) / 255.0,
+                                 "mask": masks.astype(np.float32)})
+        return np.round(np.clip(outputs, 0.0, 1.0) * 255).astype(np.uint8)
 
     def fill(self, image, mask):
-        """The preset's result for `image` (H, W, C) float32 in [0, 1] and `mask`
-        (H, W, 1) in {0, 1}, 1 = hole, of a size it `takes`. Returns (H, W, C) float32:
-        the image with its holes filled."""
+        """The preset's result for `image` (H, W, C), float32 in [0, 1] or uint8, and
+        `mask` (H, W, 1) in {0, 1}, 1 = hole, of a size it `takes`. Returns (H, W, C) of
+        the image's dtype: the image with its holes filled (uint8: the float result
+        rounded to 8 bits)."""
         height, width = image.shape[:2]
         if not self.takes(height, width):
             raise ValueError(f"the TFLite tiles take images of at least {max(self.files)} px "
                              f"a side and over {self.tile} px one way; got {width}x{height} "
                              "(W x H).")
-        padded, pad = pad_to_multiple(np.asarray(image, np.float32), self.factor)
-        padded_mask = np.pad(np.asarray(mask, np.float32), pad)
+        dtype = np.uint8 if image.dtype == np.uint8 else np.float32
+        padded, pad = pad_to_multiple(np.asarray(image, dtype), self.factor)
+        padded_mask = np.pad((np.asarray(mask) > 0.5).astype(dtype), pad)
         return fill_by_hole_width(self.run_batch, padded, padded_mask, self.tile,
                                   self.overlap, self.factor)[:height, :width]
