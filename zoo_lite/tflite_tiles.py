@@ -62,7 +62,11 @@ def default_threads():
     """Threads for the TFLite runtime: TF_NUM_INTRAOP_THREADS where set (the knob
     TensorFlow's own runtime reads), else every core this process may use."""
     value = os.environ.get("TF_NUM_INTRAOP_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else len(os.sched_getaffinity(0))
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    if hasattr(os, "sched_getaffinity"):  # Linux: the cores this process may use
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class TFLiteTiles:
