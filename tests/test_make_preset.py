@@ -99,15 +99,18 @@ def test_packages_a_run_that_is_still_going_from_its_backup(trained, tmp_path, m
                                golden["output"], atol=1e-6)
 
 
-def test_packaging_again_keeps_the_int8_float_layers_and_load_reads_them(
+def test_packaging_again_keeps_the_int8_float_layers_and_drops_stale_tiles(
         trained, tmp_path, monkeypatch):
     folder = _preset_folder(tmp_path)
     monkeypatch.setattr(presets, "PRESETS_DIR", tmp_path / "presets")
+    (folder / "tile-96.tflite").write_bytes(b"made from the old weights")
     (folder / "metadata.json").write_text(json.dumps(
-        {"int8_float_layers": ["decoder0_conv2"], "headline": "an old number"}))
+        {"int8_float_layers": ["decoder0_conv2"], "headline": "an old number",
+         "tflite_tiles": {"files": {"96": {"file": "tile-96.tflite", "sha256": "0" * 64}}}}))
     assert make_preset.main(["tiny-denoiser", "--from-run", "--run", str(trained[1])]) == 0
     meta = json.loads((folder / "metadata.json").read_text())
     assert meta["int8_float_layers"] == ["decoder0_conv2"] and "headline" not in meta
+    assert "tflite_tiles" not in meta and not (folder / "tile-96.tflite").exists()
     assert zoo.load("tiny-denoiser").preset_int8_float_layers == ("decoder0_conv2",)
 
 

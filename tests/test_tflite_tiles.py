@@ -112,6 +112,15 @@ def test_the_manifest_matches_the_preset(name):
     assert min(e["hole_psnr_vs_keras_db"] for e in entry["vs_keras"].values()) > LEAST_HOLE_PSNR
 
 
+def test_every_tflite_file_in_a_preset_folder_is_a_listed_tile():
+    from zoo.presets import PRESETS_DIR
+
+    for folder in (p for p in PRESETS_DIR.iterdir() if (p / "metadata.json").is_file()):
+        listed = json.loads((folder / "metadata.json").read_text()).get("tflite_tiles", {})
+        files = {entry["file"] for entry in listed.get("files", {}).values()}
+        assert {p.name for p in folder.glob("*.tflite")} == files, folder.name
+
+
 def test_a_changed_tile_file_or_stale_tiles_are_refused(tmp_path, photo_and_mask):
     copy = shutil.copytree(tiles_folder(PRESET), tmp_path / PRESET)
     image, mask = photo_and_mask

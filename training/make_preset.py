@@ -168,6 +168,20 @@ def _export_choices(folder):
     return {key: previous[key] for key in EXPORT_CHOICES if key in previous}
 
 
+def _drop_stale_tiles(folder):
+    """Remove the preset's TFLite tiles (`zoo_lite.tflite_tiles`): they were made from the
+    weights being replaced, and would otherwise ship unlisted beside the new ones."""
+    from zoo_lite.tflite_tiles import tile_manifest
+
+    manifest = tile_manifest(folder)
+    if not manifest:
+        return
+    for entry in manifest.get("files", {}).values():
+        (folder / Path(entry["file"]).name).unlink(missing_ok=True)
+    print(f"removed {folder.name}'s TFLite tiles (made from the previous weights); write "
+          f"new ones with `python -m export.preset_tiles {folder.name}`")
+
+
 def write_preset(name, model, recipe, run_dir, metrics, steps, seconds, extra=None):
     import zoo
     from training.tasks import task_of
@@ -214,6 +228,7 @@ def write_preset(name, model, recipe, run_dir, metrics, steps, seconds, extra=No
         **kept,
         **(extra or {}),
     }
+    _drop_stale_tiles(folder)
     write_json(metadata, folder / "metadata.json")
     return metadata
 
