@@ -17,7 +17,6 @@ error 0.055); float32 files are 8.7 MB each, int8 ones 3 MB, and faster.
 """
 
 import argparse
-import hashlib
 import shutil
 import sys
 import tempfile
@@ -50,7 +49,7 @@ def write_tiles(name, log=print):
     from training.recipe import load_recipe
     from training.tasks import task_of
     from zoo.inference import receptive_radius
-    from zoo.presets import metadata, preset_folder
+    from zoo.presets import metadata, preset_folder, sha256_of
 
     model = zoo.load(name, compile=False)
     if task_of(model) != "inpaint" or receptive_radius(model) is not None:
@@ -71,8 +70,7 @@ def write_tiles(name, log=print):
                                  ("psnr_vs_keras_db", "hole_psnr_vs_keras_db")}
             with replaced_on_success(folder / exported.name) as temporary:
                 shutil.copyfile(exported, temporary)
-            files[str(side)] = {"file": exported.name, "sha256": hashlib.sha256(
-                exported.read_bytes()).hexdigest()}
+            files[str(side)] = {"file": exported.name, "sha256": sha256_of(exported)}
     meta = metadata(name)
     entry = {**tiling, "channels": int(model.input["image"].shape[-1]),
              "quantize": QUANTIZE, "weights_sha256": meta["sha256"],
